@@ -1,0 +1,77 @@
+/**
+ * @fileoverview The `tinyforge` command line: argument parsing and printing only.
+ * Exit codes: 0 ok, 1 bad input / does not fit / run failed, 2 usage error.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { compileCommand, inspectCommand, runCommand } from './commands.ts';
+import { UserError } from '../errors.ts';
+import { TARGET_NAMES } from '../../targets/boards.ts';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function program(): Command {
+  const cli = new Command('tinyforge')
+    .description('Compile int8 TFLite models to C for microcontrollers and run them on an emulated Cortex-M.')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const target = () => new Option('-t, --target <target>', 'target board/core').choices(TARGET_NAMES as string[]);
+  const rounding = () => new Option('--rounding <mode>', 'requantization rounding of conv / fully connected: double (TFLM, CMSIS-NN) or single (TFLite)').choices(['double', 'single']).default('double');
+
+  cli
+    .command('compile')
+    .description('compile MODEL into a self-contained C library in the output folder')
+    .argument('<model>', '.tflite file')
+    .addOption(target().default('cortex-m4'))
+    .requiredOption('-o, --out <dir>', 'output folder (replaced as a whole; nothing is written on error)')
+    .addOption(rounding())
+    .option('--sram <bytes>', 'SRAM budget in bytes (default: the board\'s, 262144)', positiveInt)
+    .option('--flash <bytes>', 'flash budget in bytes (default: the board\'s, 1048576)', positiveInt)
+    .option('--json', 'print the report as JSON')
+    .action(async (model: string, opts) => compileCommand(model, opts));
+
+  cli
+    .command('run')
+    .description('build a compiled folder for its target and run it (QEMU for Cortex-M, natively for host)')
+    .argument('<dir>', 'folder written by `tinyforge compile`')
+    .option('-i, --input <file>', 'raw bytes of the input tensor(s), in the model\'s layout; repeat to run several inputs', collect, [])
+    .option('-o, --output <file>', 'write the raw output bytes (all runs, in order) to this file')
+    .addOption(new Option('-t, --target <target>', 'run on another target than the one compiled for').choices(TARGET_NAMES as string[]))
+    .option('--timeout <ms>', 'give up on a run after this many milliseconds', positiveInt, 120000)
+    .option('--json', 'print one JSON object on stdout')
+    .action(async (dir: string, opts) => runCommand(dir, opts));
+
+  cli
+    .command('inspect')
+    .description('show the per-layer table and memory plan of MODEL without generating code')
+    .argument('<model>', '.tflite file')
+    .addOption(target().default('cortex-m4'))
+    .addOption(rounding())
+    .option('--json', 'print the report as JSON')
+    .action(async (model: string, opts) => inspectCommand(model, opts));
+  return cli;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`tinyforge: error: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`tinyforge: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * @fileoverview The compiler pipeline: graph -> prepared ops -> memory plan -> budget check
+ * -> C sources. Pure: it returns files, it does not write them (see output.ts).
+ */
+import type { Graph } from './ir/graph.ts';
+import { tensorBytes } from './ir/graph.ts';
+import type { Rounding } from './ops/common/fixed_point.ts';
+import type { PreparedGraph } from './passes/prepare.ts';
+import { prepareGraph } from './passes/prepare.ts';
+import type { MemoryPlan } from './plan/memory.ts';
+import { planMemory } from './plan/memory.ts';
+import type { GeneratedFile } from './backend/c/emit_model.ts';
+import { emitC } from './backend/c/emit_model.ts';
+import type { Board } from '../targets/boards.ts';
+import { BudgetError } from './errors.ts';
+import { buildReport } from './report.ts';
+import type { CompileReport } from './report.ts';
+
+export interface CompileSettings {
+  readonly board: Board;
+  readonly rounding: Rounding;
+  /** For provenance headers: how the user invoked the compiler. */
+  readonly commandLine?: string;
+}
+
+export interface CompiledModel {
+  readonly prepared: PreparedGraph;
+  readonly plan: MemoryPlan;
+  readonly report: CompileReport;
+  readonly files: readonly GeneratedFile[];
+}
+
+/** The manifest `tinyforge run` reads back from an output folder. */
+export interface Manifest {
+  readonly tinyforge: 1;
+  readonly model: string;
+  readonly target: string;
+  readonly rounding: Rounding;
+  readonly inputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
+  readonly outputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
+  readonly arenaBytes: number;
+}
+
+export const MANIFEST_FILE = 'tinyforge.json';
+export const REPORT_FILE = 'report.txt';
+
+/** Analysis only: what `inspect` shows. */
+export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
+  const prepared = prepareGraph(graph, { rounding: settings.rounding });
+  const plan = planMemory(prepared);
+  const report = buildReport(prepared, plan, settings.board);
+  return { prepared, plan, report };
+}
+
+export function compileGraph(graph: Graph, settings: CompileSettings): CompiledModel {
+  const { prepared, plan, report } = analyze(graph, settings);
+  checkBudget(report);
+  const provenance = `model '${graph.name}', target ${settings.board.name}, rounding ${settings.rounding}${settings.commandLine ? `; ${settings.commandLine}` : ''}`;
+  const io = (id: number) => {
+    const t = graph.tensors[id]!;
+    return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t) };
+  };
+  const manifest: Manifest = {
+    tinyforge: 1,
+    model: graph.name,
+    target: settings.board.name,
+    rounding: settings.rounding,
+    inputs: graph.inputs.map(io),
+    outputs: graph.outputs.map(io),
+    arenaBytes: plan.arenaBytes,
+  };
+  const files = [
+    ...emitC(prepared, plan, { provenance }),
+    { name: MANIFEST_FILE, contents: JSON.stringify(manifest, null, 2) + '\n' },
+    { name: REPORT_FILE, contents: report.text },
+  ];
+  return { prepared, plan, report, files };
+}
+
+function checkBudget(report: CompileReport): void {
+  const { sram, flash } = report.budget;
+  if (sram.needed > sram.available) {
+    throw new BudgetError(
+      `the model needs ${sram.needed} bytes of SRAM (arena ${report.arenaBytes} + stack ${sram.needed - report.arenaBytes}) but the target has ${sram.available}: ` +
+        `${sram.needed - sram.available} bytes over. Peak at ${report.peak.label}, live: ${report.peak.live.map((l) => `${l.label} (${l.bytes} B)`).join(', ')}`,
+    );
+  }
+  if (flash.needed > flash.available) {
+    throw new BudgetError(`the model's constants need ${flash.needed} bytes of flash but the target has ${flash.available}: ${flash.needed - flash.available} bytes over`);
+  }
+}

@@ -1,0 +1,65 @@
+import type { DType, TensorData } from './dtype.ts';
+import { bytesPerElement } from './dtype.ts';
+
+/** Affine quantization: real = scale * (q - zeroPoint). One entry per channel of `axis`, or one entry per tensor. */
+export interface QuantParams {
+  readonly scale: readonly number[];
+  readonly zeroPoint: readonly number[];
+  readonly axis: number;
+}
+
+export interface Tensor {
+  readonly id: number;
+  readonly name: string;
+  /** NHWC for 4-D activations; weights keep TFLite's layouts (conv OHWI, depthwise 1HWC, fully connected [out, in]). */
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+  readonly quant: QuantParams | null;
+  /** Present for constants (weights, biases, shape operands); absent for activations. */
+  readonly data: TensorData | null;
+}
+
+export type Padding = 'same' | 'valid';
+export type Activation = 'none' | 'relu' | 'relu_n1_to_1' | 'relu6' | 'tanh';
+export type AttrValue = number | boolean | string | readonly number[];
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export interface Node<A extends object = Attrs> {
+  readonly id: number;
+  readonly op: string;
+  /** Tensor ids; -1 marks an absent optional input (for example a convolution without bias). */
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  readonly attrs: Readonly<A>;
+  /** Where the node came from, for error messages: "operator 12 (CONV_2D)". */
+  readonly origin: string;
+}
+
+export interface Graph {
+  readonly name: string;
+  readonly tensors: readonly Tensor[];
+  /** In execution order. */
+  readonly nodes: readonly Node[];
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function tensorBytes(t: Tensor): number {
+  return elementCount(t.shape) * bytesPerElement(t.dtype);
+}
+
+export function isConstant(t: Tensor): boolean {
+  return t.data !== null;
+}
+
+export function describeTensor(t: Tensor): string {
+  return `tensor ${t.id} '${t.name}' [${t.shape.join('x')}] ${t.dtype}`;
+}
+
+export function describeNode(n: Node): string {
+  return `${n.origin} ${n.op}`;
+}

@@ -1,0 +1,93 @@
+/**
+ * @fileoverview The contract every operator implements, once, in compiler/ops/<op>.ts:
+ * how it is read from TFLite, how its output shape follows from its inputs, what it
+ * precomputes at compile time, what it computes (the reference semantics every backend
+ * must match bit for bit) and which runtime kernel it binds to.
+ */
+import type { DType, TensorData } from '../ir/dtype.ts';
+import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.ts';
+import type { Rounding } from './common/fixed_point.ts';
+
+export interface CompileOptions {
+  /** Requantization rounding of CONV_2D / FULLY_CONNECTED: 'double' = TFLM & CMSIS-NN, 'single' = TFLite's build. */
+  readonly rounding: Rounding;
+}
+
+export const DEFAULT_COMPILE_OPTIONS: CompileOptions = { rounding: 'double' };
+
+/** Decoded TFLite builtin options (field names as in schema.fbs, defaults applied). */
+export type TfliteOptions = Readonly<Record<string, number | boolean | readonly number[]>>;
+
+export interface TfliteBinding<A extends object> {
+  /** BuiltinOperator code. */
+  readonly code: number;
+  /** BuiltinOptions union tag written by the model builder (0 = none). */
+  readonly optionsType: number;
+  readonly attrs: (options: TfliteOptions) => A;
+  readonly options: (attrs: A) => TfliteOptions;
+}
+
+/** One argument of a kernel call, in the kernel's parameter order. */
+export type KernelArg =
+  /** Pointer to a tensor's data (arena or flash); `write` for outputs. */
+  | { readonly kind: 'tensor'; readonly tensor: number; readonly write: boolean }
+  /** A 32-bit integer literal. */
+  | { readonly kind: 'int'; readonly value: number }
+  /** A table fixed at compile time (per-channel multipliers, LUTs), placed in flash. */
+  | { readonly kind: 'table'; readonly dtype: 'int8' | 'int16' | 'int32'; readonly values: readonly number[] }
+  /** Pointer to this call's scratch buffer (`scratchBytes` of the prepared op). */
+  | { readonly kind: 'scratch' };
+
+export interface KernelCall {
+  /** Symbol shared by runtime/c/kernels/<name>.c and the WASM runtime. */
+  readonly name: string;
+  readonly args: readonly KernelArg[];
+}
+
+/** What `prepare` sees: the node and its tensors, resolved. */
+export interface PrepareContext<A extends object> {
+  readonly graph: Graph;
+  readonly node: Node<A>;
+  readonly inputs: readonly (Tensor | null)[];
+  readonly outputs: readonly Tensor[];
+  readonly options: CompileOptions;
+}
+
+export interface Prepared<P> {
+  readonly params: P;
+  /** null for ops whose output aliases their input (reshape family): no code is emitted. */
+  readonly kernel: KernelCall | null;
+  readonly scratchBytes: number;
+  /** Multiply-accumulates of one execution, for reports. */
+  readonly macs: number;
+}
+
+export interface OutputType {
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export interface OpDef<A extends object = object, P = unknown> {
+  /** IR name, PascalCase: 'Conv2D'. */
+  readonly name: string;
+  readonly tflite: TfliteBinding<A>;
+  /** Output shapes from input tensors; throws InvalidModelError / UnsupportedError naming the problem. */
+  infer(inputs: readonly (Tensor | null)[], attrs: A): OutputType[];
+  /** Compile-time work: checks types/quantization, computes multipliers, LUTs, loop bounds. */
+  prepare(ctx: PrepareContext<A>): Prepared<P>;
+  /** Reference semantics: fills `outputs` from `inputs` (null for absent optional inputs). */
+  evaluate(params: P, inputs: readonly (TensorData | null)[], outputs: readonly TensorData[]): void;
+  /** true when the output is the input's bytes reinterpreted (reshape family): the planner aliases them. */
+  readonly aliasesInput?: boolean;
+}
+
+/** Shorthand for kernel arguments. */
+export const arg = {
+  input: (ctx: PrepareContext<object>, i: number): KernelArg => ({ kind: 'tensor', tensor: ctx.node.inputs[i]!, write: false }),
+  output: (ctx: PrepareContext<object>, i = 0): KernelArg => ({ kind: 'tensor', tensor: ctx.node.outputs[i]!, write: true }),
+  int: (value: number): KernelArg => ({ kind: 'int', value }),
+  table: (dtype: 'int8' | 'int16' | 'int32', values: readonly number[]): KernelArg => ({ kind: 'table', dtype, values }),
+  scratch: (): KernelArg => ({ kind: 'scratch' }),
+};
+
+export type { QuantParams };

@@ -1,0 +1,93 @@
+/**
+ * @fileoverview From a prepared graph to arena offsets: every activation (graph inputs and
+ * outputs included) and every scratch buffer becomes a buffer request whose lifetime runs
+ * from the step that writes it to the last step that reads it; reshape-like ops share their
+ * input's buffer.
+ */
+import { describeTensor, tensorBytes } from '../ir/graph.ts';
+import type { PreparedGraph } from '../passes/prepare.ts';
+import { opDef } from '../ops/index.ts';
+import type { ArenaPlan, BufferRequest } from './planner.ts';
+import { planArena } from './planner.ts';
+
+export interface LiveBuffer {
+  readonly label: string;
+  readonly bytes: number;
+}
+
+export interface MemoryPlan {
+  /** Arena offset of every non-constant tensor. */
+  readonly tensorOffsets: ReadonlyMap<number, number>;
+  /** Arena offset of the scratch buffer of node i (by position in the schedule). */
+  readonly scratchOffsets: ReadonlyMap<number, number>;
+  readonly arenaBytes: number;
+  /** Largest sum of simultaneously live buffers: no plan can do better without splitting buffers. */
+  readonly lowerBoundBytes: number;
+  /** Where that peak happens. */
+  readonly peakStep: number;
+  readonly peakLabel: string;
+  readonly peakLive: readonly LiveBuffer[];
+}
+
+/** Scratch requests get ids above every tensor id. */
+const SCRATCH_ID_BASE = 1 << 24;
+
+export function planMemory(pg: PreparedGraph): MemoryPlan {
+  const { graph, nodes } = pg;
+  const root = new Map<number, number>();
+  const rootOf = (id: number): number => root.get(id) ?? id;
+  nodes.forEach(({ node }) => {
+    if (opDef(node.op).aliasesInput && node.inputs[0]! >= 0 && !graph.tensors[node.inputs[0]!]!.data) {
+      root.set(node.outputs[0]!, rootOf(node.inputs[0]!));
+    }
+  });
+
+  const lifetimes = new Map<number, { first: number; last: number; bytes: number }>();
+  const touch = (id: number, step: number): void => {
+    const t = graph.tensors[id]!;
+    if (t.data) return;
+    const r = rootOf(id);
+    const bytes = tensorBytes(graph.tensors[r]!);
+    const life = lifetimes.get(r);
+    if (!life) lifetimes.set(r, { first: step, last: step, bytes });
+    else {
+      life.first = Math.min(life.first, step);
+      life.last = Math.max(life.last, step);
+    }
+  };
+  // Inputs are copied in before step 0; outputs are copied out after the last step.
+  graph.inputs.forEach((id) => touch(id, 0));
+  nodes.forEach(({ node }, step) => {
+    node.inputs.forEach((id) => id >= 0 && touch(id, step));
+    node.outputs.forEach((id) => touch(id, step));
+  });
+  graph.outputs.forEach((id) => touch(id, Math.max(0, nodes.length - 1)));
+
+  const requests: BufferRequest[] = [...lifetimes].map(([id, l]) => ({ id, bytes: l.bytes, firstUse: l.first, lastUse: l.last }));
+  nodes.forEach(({ prepared }, step) => {
+    if (prepared.scratchBytes > 0) requests.push({ id: SCRATCH_ID_BASE + step, bytes: prepared.scratchBytes, firstUse: step, lastUse: step });
+  });
+  const plan: ArenaPlan = planArena(requests, { alignment: 16 });
+
+  const tensorOffsets = new Map<number, number>();
+  graph.tensors.forEach((t) => {
+    if (!t.data && lifetimes.has(rootOf(t.id))) tensorOffsets.set(t.id, plan.offsets.get(rootOf(t.id))!);
+  });
+  const scratchOffsets = new Map<number, number>();
+  nodes.forEach((_, step) => {
+    const offset = plan.offsets.get(SCRATCH_ID_BASE + step);
+    if (offset !== undefined) scratchOffsets.set(step, offset);
+  });
+  const label = (id: number): string =>
+    id >= SCRATCH_ID_BASE ? `scratch of ${nodes[id - SCRATCH_ID_BASE]!.node.origin}` : describeTensor(graph.tensors[id]!);
+  const peakNode = nodes[plan.peak.step]?.node;
+  return {
+    tensorOffsets,
+    scratchOffsets,
+    arenaBytes: plan.arenaBytes,
+    lowerBoundBytes: plan.peak.bytes,
+    peakStep: plan.peak.step,
+    peakLabel: peakNode ? `${peakNode.origin} ${peakNode.op}` : 'model input',
+    peakLive: plan.peak.live.map((id) => ({ label: label(id), bytes: requests.find((r) => r.id === id)!.bytes })),
+  };
+}

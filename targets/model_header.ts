@@ -1,0 +1,53 @@
+/**
+ * @fileoverview Reads the sizes a generated model.h declares, so the runner can check inputs
+ * and split outputs without being told twice (the header is the single source of truth).
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export interface ModelHeader {
+  readonly inputCount: number;
+  readonly inputBytes: number;
+  readonly outputCount: number;
+  readonly outputBytes: number;
+  /** TF_MODEL_OUTPUT<k>_BYTES for k = 0 .. outputCount-1. */
+  readonly outputTensorBytes: readonly number[];
+  readonly arenaBytes: number;
+}
+
+export async function readModelHeader(modelDir: string): Promise<ModelHeader> {
+  const path = join(modelDir, 'model.h');
+  const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new Error(`cannot read ${path}: ${error.code ?? error.message}`);
+  });
+  return parseModelHeader(text, path);
+}
+
+export function parseModelHeader(text: string, path = 'model.h'): ModelHeader {
+  const defines = new Map<string, number>();
+  for (const match of text.matchAll(/^\s*#\s*define\s+(TF_MODEL_\w+)\s+\(?\s*(\d+)[uU]?\s*\)?/gm)) {
+    defines.set(match[1]!, Number(match[2]));
+  }
+  const need = (name: string): number => {
+    const value = defines.get(name);
+    if (value === undefined) {
+      throw new Error(`${path}: no '#define ${name} <integer>'`);
+    }
+    return value;
+  };
+  const outputCount = need('TF_MODEL_OUTPUT_COUNT');
+  const outputTensorBytes = Array.from({ length: outputCount }, (_, k) => need(`TF_MODEL_OUTPUT${k}_BYTES`));
+  const header: ModelHeader = {
+    inputCount: need('TF_MODEL_INPUT_COUNT'),
+    inputBytes: need('TF_MODEL_INPUT_BYTES'),
+    outputCount,
+    outputBytes: need('TF_MODEL_OUTPUT_BYTES'),
+    outputTensorBytes,
+    arenaBytes: need('TF_MODEL_ARENA_BYTES'),
+  };
+  const sum = outputTensorBytes.reduce((a, b) => a + b, 0);
+  if (sum !== header.outputBytes) {
+    throw new Error(`${path}: TF_MODEL_OUTPUT_BYTES is ${header.outputBytes} but the per-output sizes add up to ${sum}`);
+  }
+  return header;
+}

@@ -1,0 +1,155 @@
+/**
+ * @fileoverview Runs a built program on its board (QEMU system emulation with semihosting, or
+ * natively for host) and runs a whole model directory end to end: inputs in, outputs,
+ * instruction counts and memory figures out.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import type { Board } from './boards.ts';
+import { buildProgram, type BuildOptions } from './build.ts';
+import { parseHarnessOutput, renderRunInputs, type InputBytes } from './harness/protocol.ts';
+import { readModelHeader } from './model_header.ts';
+import { runTool } from './tools.ts';
+
+export interface RunOptions {
+  /** The guest is killed after this long; the default is generous for a big model under QEMU. */
+  readonly timeoutMs?: number;
+}
+
+export interface RunResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  /** The program's exit status (QEMU forwards the guest's through semihosting SYS_EXIT_EXTENDED). */
+  readonly exitCode: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 120_000;
+
+/**
+ * QEMU flags: `-icount shift=0` makes one guest instruction exactly 1 ns of virtual time, which
+ * is what the harness's timer reads turn into instruction counts (and what makes them repeat).
+ */
+function qemuArgs(board: Board, executable: string): string[] {
+  if (!board.qemuMachine) {
+    throw new Error(`${board.name}: board descriptor names no QEMU machine`);
+  }
+  return [
+    '-M', board.qemuMachine,
+    '-nographic',
+    '-monitor', 'none',
+    '-semihosting-config', 'enable=on,target=native',
+    '-icount', 'shift=0',
+    '-kernel', executable,
+  ];
+}
+
+/** Runs to completion; a non-zero exit is returned, a timeout throws. */
+export async function runProgram(board: Board, executable: string, options: RunOptions = {}): Promise<RunResult> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const result =
+    board.kind === 'host'
+      ? await runTool(executable, [], { timeoutMs })
+      : await runTool('qemu-system-arm', qemuArgs(board, executable), { timeoutMs });
+  if (result.timedOut) {
+    throw new Error(`${board.name}: ${executable} timed out after ${timeoutMs} ms and was killed`);
+  }
+  return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+}
+
+export interface RunModelOptions extends RunOptions {
+  readonly optimize?: BuildOptions['optimize'];
+  readonly sanitize?: boolean;
+  readonly extraSources?: readonly string[];
+  readonly includeDirs?: readonly string[];
+  /** Leave the temporary build directory in place (its path is in error messages). */
+  readonly keepWorkDir?: boolean;
+}
+
+export interface ModelRun {
+  /** [input#][output#] */
+  readonly outputs: Int8Array[][];
+  /** Guest instructions per tf_model_invoke, per input (to 40 on mps2, 31.25 on mps3); null on host. */
+  readonly instructions: number[] | null;
+  /** Deepest stack of tf_model_invoke below its caller, over all inputs; null on host. */
+  readonly stackBytes: number | null;
+  /** Deepest use of the whole stack reservation (harness + newlib printf included); null on host. */
+  readonly stackTotalBytes: number | null;
+  /** See build.ts for exactly what these count; null on host. */
+  readonly flashBytes: number | null;
+  readonly sramBytes: number | null;
+}
+
+/** A program that ran but failed: non-zero exit (invoke error, CPU fault, stack overflow). */
+export class RunError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly stdout: string,
+    readonly stderr: string,
+  ) {
+    super(message);
+    this.name = 'RunError';
+  }
+}
+
+/** Exit statuses of targets/harness/main.c and targets/cortex-m/startup.c. */
+const EXIT_MEANINGS: Readonly<Record<number, string>> = {
+  1: 'tf_model_invoke returned non-zero',
+  2: 'CPU fault',
+  3: 'stack overflow',
+  134: 'QEMU aborted (CPU lockup?)',
+};
+
+export async function runModel(
+  board: Board,
+  modelDir: string,
+  inputs: readonly InputBytes[],
+  options: RunModelOptions = {},
+): Promise<ModelRun> {
+  const header = await readModelHeader(modelDir);
+  if (inputs.length === 0) {
+    throw new Error('runModel needs at least one input');
+  }
+  inputs.forEach((input, n) => {
+    if (input.byteLength !== header.inputBytes) {
+      throw new Error(`input ${n} has ${input.byteLength} bytes, but ${modelDir}/model.h declares TF_MODEL_INPUT_BYTES ${header.inputBytes}`);
+    }
+  });
+
+  const workDir = await mkdtemp(join(tmpdir(), `tinyforge-${board.name}-`));
+  const keep = options.keepWorkDir ?? false;
+  try {
+    await writeFile(join(workDir, 'run_inputs.h'), renderRunInputs(header, inputs));
+    const build = await buildProgram(board, {
+      sourceDir: modelDir,
+      workDir,
+      optimize: options.optimize,
+      sanitize: options.sanitize,
+      extraSources: options.extraSources,
+      includeDirs: options.includeDirs,
+    });
+    const run = await runProgram(board, build.executable, { timeoutMs: options.timeoutMs });
+    if (run.exitCode !== 0) {
+      const meaning = EXIT_MEANINGS[run.exitCode];
+      throw new RunError(
+        `${board.name}: the model program exited with status ${run.exitCode}${meaning ? ` (${meaning})` : ''}\n${run.stderr}`,
+        run.exitCode,
+        run.stdout,
+        run.stderr,
+      );
+    }
+    const report = parseHarnessOutput(run.stdout, header, inputs.length);
+    return { ...report, flashBytes: build.flashBytes, sramBytes: build.sramBytes };
+  } catch (error) {
+    if (keep && error instanceof Error) {
+      error.message += `\n(build directory kept: ${workDir})`;
+    }
+    throw error;
+  } finally {
+    if (!keep) {
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+}
