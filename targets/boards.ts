@@ -27,10 +27,12 @@ export interface Board {
   readonly qemuMachine?: string;
   /** Code + constants budget; .data's initial values are stored here too. */
   readonly flash: MemoryRegion;
-  /** Data budget: .data + .bss (arena included) + the stack reservation. */
+  /** Data budget: .data + .bss (arena included) + the heap and stack reservations. */
   readonly ram: MemoryRegion;
   /** Fixed stack reserved at the top of `ram`, counted in the budget. */
   readonly stackBytes: number;
+  /** Heap reserved below the stack, counted in the budget: newlib's stdio allocates its FILEs. */
+  readonly heapBytes: number;
   /** What the machine physically has at the two origins; a budget may not exceed it. */
   readonly physical: { readonly flashBytes: number; readonly ramBytes: number };
   /** C file in targets/cortex-m/ implementing the instruction counter (qemu boards only). */
@@ -48,6 +50,9 @@ export const DEFAULT_BUDGET = { sramBytes: 256 * KIB, flashBytes: 1024 * KIB } a
  */
 const DEFAULT_STACK_BYTES = 4 * KIB;
 
+/** newlib-nano's stdio mallocs ~440 bytes (its FILE structs) for the harness's printf. */
+const DEFAULT_HEAP_BYTES = 1 * KIB;
+
 const BOARDS: Readonly<Record<TargetName, Board>> = {
   'cortex-m4': {
     name: 'cortex-m4',
@@ -58,6 +63,7 @@ const BOARDS: Readonly<Record<TargetName, Board>> = {
     flash: { origin: 0x0000_0000, bytes: DEFAULT_BUDGET.flashBytes },
     ram: { origin: 0x2000_0000, bytes: DEFAULT_BUDGET.sramBytes },
     stackBytes: DEFAULT_STACK_BYTES,
+    heapBytes: DEFAULT_HEAP_BYTES,
     physical: { flashBytes: 4096 * KIB, ramBytes: 4096 * KIB },
     timerSource: 'timer_cmsdk.c',
   },
@@ -70,6 +76,7 @@ const BOARDS: Readonly<Record<TargetName, Board>> = {
     flash: { origin: 0x0000_0000, bytes: DEFAULT_BUDGET.flashBytes },
     ram: { origin: 0x2000_0000, bytes: DEFAULT_BUDGET.sramBytes },
     stackBytes: DEFAULT_STACK_BYTES,
+    heapBytes: DEFAULT_HEAP_BYTES,
     physical: { flashBytes: 4096 * KIB, ramBytes: 4096 * KIB },
     timerSource: 'timer_cmsdk.c',
   },
@@ -84,6 +91,7 @@ const BOARDS: Readonly<Record<TargetName, Board>> = {
     flash: { origin: 0x0000_0000, bytes: 512 * KIB },
     ram: { origin: 0x2000_0000, bytes: DEFAULT_BUDGET.sramBytes },
     stackBytes: DEFAULT_STACK_BYTES,
+    heapBytes: DEFAULT_HEAP_BYTES,
     physical: { flashBytes: 512 * KIB, ramBytes: 512 * KIB },
     timerSource: 'timer_sse300.c',
   },
@@ -95,6 +103,7 @@ const BOARDS: Readonly<Record<TargetName, Board>> = {
     flash: { origin: 0, bytes: DEFAULT_BUDGET.flashBytes },
     ram: { origin: 0, bytes: DEFAULT_BUDGET.sramBytes },
     stackBytes: DEFAULT_STACK_BYTES,
+    heapBytes: DEFAULT_HEAP_BYTES,
     physical: { flashBytes: Number.MAX_SAFE_INTEGER, ramBytes: Number.MAX_SAFE_INTEGER },
   },
 };
@@ -123,7 +132,7 @@ export function withBudget(board: Board, budget: BudgetOverride): Board {
   const stackBytes = budget.stackBytes ?? board.stackBytes;
   checkBytes(board, 'sramBytes', sramBytes, board.physical.ramBytes);
   checkBytes(board, 'flashBytes', flashBytes, board.physical.flashBytes);
-  checkBytes(board, 'stackBytes', stackBytes, sramBytes);
+  checkBytes(board, 'stackBytes', stackBytes, sramBytes - board.heapBytes);
   return {
     ...board,
     flash: { ...board.flash, bytes: flashBytes },

@@ -6,8 +6,8 @@
  * Memory figures (Cortex-M only, measured from the linked ELF's section headers):
  *   flashBytes = every loaded section stored in FLASH: vectors, .text, .rodata (weights, LUTs),
  *                unwind tables, init arrays, and .data's initial values (Berkeley text + data).
- *   sramBytes  = .data + .bss (the arena, harness buffers, newlib state) + the fixed stack
- *                reservation. The unused gap between .bss and the stack is not counted.
+ *   sramBytes  = .data + .bss (the arena, harness buffers, newlib state) + the fixed heap and
+ *                stack reservations. The unused gap between them is not counted.
  * Both include the harness and newlib (printf is ~10-20 KB of flash); they are the whole image.
  */
 import { mkdir, readdir, writeFile, access } from 'node:fs/promises';
@@ -47,6 +47,7 @@ export interface MemoryBreakdown {
   readonly text: number;
   readonly data: number;
   readonly bss: number;
+  readonly heap: number;
   readonly stack: number;
 }
 
@@ -135,7 +136,7 @@ export async function buildProgram(board: Board, options: BuildOptions): Promise
   return {
     executable,
     flashBytes: memory.text + memory.data,
-    sramBytes: memory.data + memory.bss + memory.stack,
+    sramBytes: memory.data + memory.bss + memory.heap + memory.stack,
     memory,
   };
 }
@@ -194,7 +195,8 @@ async function link(board: Board, compiler: string, args: readonly string[]): Pr
     const what = overflows.map((o) => `${o.region} overflowed by ${o.bytes} bytes`).join(', ');
     throw new BuildError(
       `${board.name}: the image does not fit the board's budget: ${what} ` +
-        `(budget ${board.ram.bytes} bytes SRAM including a ${board.stackBytes}-byte stack, ${board.flash.bytes} bytes flash)\n` +
+        `(budget: ${board.flash.bytes} bytes flash; ${board.ram.bytes} bytes SRAM, of which ${board.stackBytes} stack ` +
+        `and ${board.heapBytes} heap)\n` +
         result.stderr,
       result.stderr,
       overflows,
@@ -231,6 +233,7 @@ async function measureImage(board: Board, executable: string): Promise<MemoryBre
   let text = 0;
   let data = 0;
   let bss = 0;
+  let heap = 0;
   let stack = 0;
   for (const section of parseSectionHeaders(result.stdout)) {
     if (!section.flags.includes('ALLOC') || section.size === 0) continue;
@@ -238,7 +241,9 @@ async function measureImage(board: Board, executable: string): Promise<MemoryBre
     if (section.name === '.stack') {
       stack += section.size;
     } else if (section.name === '.heap') {
-      // the unused gap: neither flash nor budgeted SRAM
+      heap += section.size;
+    } else if (section.name === '.unused') {
+      // the gap the budget leaves: neither flash nor used SRAM
     } else if (inRegion(section.vma, board.ram)) {
       if (loaded) data += section.size;
       else bss += section.size;
@@ -246,7 +251,7 @@ async function measureImage(board: Board, executable: string): Promise<MemoryBre
       text += section.size;
     }
   }
-  return { text, data, bss, stack };
+  return { text, data, bss, heap, stack };
 }
 
 export function parseSectionHeaders(objdump: string): SectionHeader[] {

@@ -337,7 +337,7 @@ export function planArena(requests: readonly BufferRequest[], opts: PlanOptions 
   // Local search: the buffers touching the arena top are the problem, so move
   // one of them to a random earlier position; keep ties to drift on plateaus.
   // each evaluation is O(n^2) at worst; this keeps 500 buffers around 30 ms
-  const iters = opts.searchIterations ?? Math.max(10, Math.min(500, Math.round(1.5e7 / (p.n * p.n + 1))));
+  const iters = opts.searchIterations ?? Math.max(8, Math.min(400, Math.round(5e6 / (p.n * p.n + 1))));
   const rng = mulberry32(0x9e3779b9 ^ p.n);
   let cur = best!;
   for (let it = 0; it < iters && cur.res.arena > peak.bytes; it++) {
