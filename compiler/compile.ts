@@ -81,7 +81,7 @@ function checkBudget(report: CompileReport): void {
   const { sram, flash } = report.budget;
   if (sram.needed > sram.available) {
     throw new BudgetError(
-      `the model needs ${sram.needed} bytes of SRAM (arena ${report.arenaBytes} + stack ${sram.needed - report.arenaBytes}) but the target has ${sram.available}: ` +
+      `the model needs ${sram.needed} bytes of SRAM (arena ${report.arenaBytes} + stack and C library heap ${sram.needed - report.arenaBytes}) but the target has ${sram.available}: ` +
         `${sram.needed - sram.available} bytes over. Peak at ${report.peak.label}, live: ${report.peak.live.map((l) => `${l.label} (${l.bytes} B)`).join(', ')}`,
     );
   }

@@ -64,7 +64,7 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
   const constantBytes = layers.reduce((a, l) => a + l.constantBytes, 0);
   const macs = layers.reduce((a, l) => a + l.macs, 0);
   const budget = {
-    sram: { needed: plan.arenaBytes + board.stackBytes, available: board.ram.bytes },
+    sram: { needed: plan.arenaBytes + board.stackBytes + board.heapBytes, available: board.ram.bytes },
     flash: { needed: constantBytes, available: board.flash.bytes },
   };
   const peak = { label: plan.peakLabel, live: plan.peakLive };
@@ -89,7 +89,7 @@ function formatReport(name: string, board: Board, r: Omit<CompileReport, 'text'>
   lines.push(`MACs per inference     ${r.macs}`);
   lines.push(`arena                  ${r.arenaBytes} B (lower bound ${r.lowerBoundBytes} B, ${(r.arenaBytes / Math.max(1, r.lowerBoundBytes)).toFixed(3)}x)`);
   lines.push(`peak                   at ${r.peak.label}: ${r.peak.live.map((l) => `${l.label} ${l.bytes} B`).join('; ')}`);
-  lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack)`);
+  lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
   lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
   return lines.join('\n') + '\n';
 }

@@ -25,8 +25,13 @@ export async function readModelHeader(modelDir: string): Promise<ModelHeader> {
 
 export function parseModelHeader(text: string, path = 'model.h'): ModelHeader {
   const defines = new Map<string, number>();
-  for (const match of text.matchAll(/^\s*#\s*define\s+(TF_MODEL_\w+)\s+\(?\s*(\d+)[uU]?\s*\)?/gm)) {
-    defines.set(match[1]!, Number(match[2]));
+  // Values are integer literals, optionally a parenthesised product like (300 * 1024).
+  const define = /^[ \t]*#[ \t]*define[ \t]+(TF_MODEL_\w+)[ \t]+\(?([0-9uU \t*]+)\)?[ \t]*(?:\/\*.*\*\/|\/\/.*)?$/gm;
+  for (const match of text.matchAll(define)) {
+    const factors = match[2]!.split('*').map((factor) => factor.trim().replace(/[uU]$/, ''));
+    if (factors.every((factor) => /^\d+$/.test(factor))) {
+      defines.set(match[1]!, factors.reduce((product, factor) => product * Number(factor), 1));
+    }
   }
   const need = (name: string): number => {
     const value = defines.get(name);

@@ -2,6 +2,16 @@
 import type { OpDef } from './op.ts';
 import { UnsupportedError } from '../errors.ts';
 import { fullyConnected } from './fully_connected.ts';
+import { conv2d } from './conv2d.ts';
+import { depthwiseConv2d } from './depthwise_conv2d.ts';
+import { reshape } from './reshape.ts';
+import { squeeze } from './squeeze.ts';
+import { expandDims } from './expand_dims.ts';
+import { pad, padV2 } from './pad.ts';
+import { concatenation } from './concatenation.ts';
+import { transpose } from './transpose.ts';
+import { stridedSlice } from './strided_slice.ts';
+import { resizeNearestNeighbor } from './resize_nearest_neighbor.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,6 +19,17 @@ type AnyOpDef = OpDef<any, any>;
 
 export const OPS: readonly AnyOpDef[] = [
   fullyConnected,
+  conv2d,
+  depthwiseConv2d,
+  reshape,
+  squeeze,
+  expandDims,
+  pad,
+  padV2,
+  concatenation,
+  transpose,
+  stridedSlice,
+  resizeNearestNeighbor,
 ];
 
 const byName = new Map(OPS.map((d) => [d.name, d]));

@@ -37,7 +37,7 @@ static void update_program_peak(const volatile uint32_t *deepest)
 }
 
 /* board_stack_mark repaints; remember what the stack went through before that happens. */
-static void __attribute__((used)) remember_before_repaint(void)
+static void __attribute__((used, noipa)) remember_before_repaint(void)
 {
     if (painted) {
         update_program_peak(deepest_word());

@@ -20,8 +20,12 @@ extern int main(void);
 void Reset_Handler(void);
 void Fault_Handler(void);
 
-/* Exit status of a program killed by a CPU fault (0 = success, 1 = invoke failed). */
+/* Exit statuses shared with targets/harness/main.c (0 = success, 1 = invoke failed). */
 #define FAULT_EXIT_STATUS 2
+#define STACK_OVERFLOW_EXIT_STATUS 3
+
+#define CFSR (*(volatile uint32_t *)0xE000ED28u)
+#define CFSR_STKOF (1u << 20) /* v8-M UsageFault: MSPLIM was crossed */
 
 /* Semihosting: the only channel to the host that works before (and after) newlib is usable. */
 #define SYS_WRITE0 0x04
@@ -66,15 +70,21 @@ static void __attribute__((noreturn)) die(uint32_t status)
  * Every exception we do not expect lands here (we enable no interrupts). Report where the
  * core was, from the frame the hardware stacked, so a bad kernel is a message, not a lockup.
  */
-static void __attribute__((used, noreturn)) report_fault(const uint32_t *frame, uint32_t exc_return)
+/* noipa: the naked handler branches to this exact symbol, so no IPA clone may replace it. */
+static void __attribute__((used, noipa, noreturn)) report_fault(const uint32_t *frame, uint32_t exc_return)
 {
     uint32_t ipsr;
     __asm volatile("mrs %0, ipsr" : "=r"(ipsr));
+    if ((CFSR & CFSR_STKOF) != 0u) {
+        /* Same report as the stack paint gives on cores without a stack limit register. */
+        semihost(SYS_WRITE0, "error stack overflow: the reserved stack region was exhausted (MSPLIM)\n");
+        die(STACK_OVERFLOW_EXIT_STATUS);
+    }
     semihost(SYS_WRITE0, "fatal: CPU fault\n");
     write_hex("exception ", ipsr & 0x1FFu);
     write_hex("pc ", frame[6]);
     write_hex("lr ", frame[5]);
-    write_hex("cfsr ", *(volatile uint32_t *)0xE000ED28u);
+    write_hex("cfsr ", CFSR);
     write_hex("hfsr ", *(volatile uint32_t *)0xE000ED2Cu);
     write_hex("bfar ", *(volatile uint32_t *)0xE000ED38u);
     write_hex("exc_return ", exc_return);

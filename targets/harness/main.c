@@ -18,6 +18,13 @@
 #include "model.h"
 #include "run_inputs.h"
 
+/* noipa is GCC's; clang (a host cc elsewhere) only knows noinline, which is enough there. */
+#if defined(__clang__)
+#define TF_NOIPA __attribute__((noinline))
+#else
+#define TF_NOIPA __attribute__((noipa))
+#endif
+
 /* Exit statuses; 2 is a CPU fault (targets/cortex-m/startup.c). */
 #define EXIT_INVOKE_FAILED 1
 #define EXIT_STACK_OVERFLOW 3
@@ -31,7 +38,7 @@ static char stdout_buffer[256];
  * noipa + memory clobbers: the compiler may neither inline the model into the measured region
  * nor move any of its work across the timer reads.
  */
-static __attribute__((noipa)) int measured_invoke(const int8_t *input, uint64_t *instructions,
+static TF_NOIPA int measured_invoke(const int8_t *input, uint64_t *instructions,
                                                   int *counted)
 {
     board_timer_start();

@@ -168,6 +168,49 @@ test('rejects non-UTF-8 names, dangling indices and bad offsets', () => {
   rejects(corrupt((nav, dv) => dv.setUint32(nav.field(nav.subgraph, 0), 0x40000000, true)), /^subgraph 0 tensors: offset at .* past end of file/);
 });
 
+/** A model whose buffer 1 lives after the flatbuffer (Buffer.offset/size, as >2 GB exporters write). */
+function externalBufferModel(data: Uint8Array, sizeField: number): Uint8Array {
+  const MARK = 0x5a5a5a5a5a5a5a5an;
+  const b = new Builder(256);
+  b.startObject(1);
+  const sg = b.endObject();
+  b.startVector(4, 1, 4);
+  b.addOffset(sg);
+  const sgs = b.endVector();
+  b.startObject(3);
+  const empty = b.endObject();
+  b.startObject(3);
+  b.addFieldInt64(1, MARK, 0n);
+  b.addFieldInt64(2, BigInt(sizeField), 0n);
+  const ext = b.endObject();
+  b.startVector(4, 2, 4);
+  b.addOffset(ext);
+  b.addOffset(empty);
+  const buffers = b.endVector();
+  b.startObject(5);
+  b.addFieldInt32(0, 3, 0);
+  b.addFieldOffset(2, sgs, 0);
+  b.addFieldOffset(4, buffers, 0);
+  b.finish(b.endObject(), 'TFL3');
+  const fb = b.asUint8Array();
+  const start = Math.ceil(fb.length / 16) * 16;
+  const file = new Uint8Array(start + data.length);
+  file.set(fb);
+  file.set(data, start);
+  const dv = new DataView(file.buffer);
+  for (let p = 0; p + 8 <= fb.length; p += 4) {
+    if (dv.getBigUint64(p, true) === MARK) dv.setBigUint64(p, BigInt(start), true);
+  }
+  return file;
+}
+
+test('reads buffer data stored after the flatbuffer, bounds-checked', () => {
+  const data = new Uint8Array([1, 2, 3, 4, 5, 6, 7]);
+  const m = readTflite(externalBufferModel(data, data.length));
+  assert.equal(m.buffers, [null, data]);
+  rejects(externalBufferModel(data, data.length + 1), /^buffer 1 offset: external data at 0x[0-9a-f]+ \(8 bytes\) runs past end of file/);
+});
+
 test('caps the work a small file with shared offsets can demand', () => {
   // 20k tensor slots all pointing at one tensor with a 5k-entry shape: 100M elements from ~100 KB.
   const b = new Builder(1 << 17);

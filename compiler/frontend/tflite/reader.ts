@@ -42,7 +42,7 @@ export interface TfliteModel {
   subgraphCount: number;
 }
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
+const hex = (n: number): string => (n < 0 ? `-0x${(-n).toString(16)}` : `0x${n.toString(16)}`);
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 interface Table { pos: number; vt: number; vtSize: number; objSize: number; what: string }
@@ -233,6 +233,7 @@ function readOpCode(r: SafeReader, t: Table): OpCode {
   const deprecated = r.byte(t, 0, 'deprecated_builtin_code', 0, true);
   const customCode = r.str(t, 1, 'custom_code');
   const version = r.int(t, 2, 'version', 1);
+  if (version < 1) r.fail(`${t.what} version`, `${version} is not a valid operator version (>= 1)`);
   const opcode = Math.max(deprecated, r.int(t, 3, 'builtin_code', 0));
   if (opcode < 0 || opcode > BUILTIN_OPERATOR_MAX) {
     r.fail(`${t.what} builtin_code`, `${opcode} is not a known BuiltinOperator (0..${BUILTIN_OPERATOR_MAX})`);
@@ -264,6 +265,9 @@ function readQuant(r: SafeReader, q: Table, shape: number[]): TfliteQuant | null
   if (zeroPoint.length !== scale.length) {
     r.fail(q.what, `${scale.length} scales but ${zeroPoint.length} zero points`);
   }
+  // The runtimes hold zero points as int32; anything wider is corruption, not a real model.
+  const wide = zeroPoint.find((z) => z < -0x80000000 || z > 0x7fffffff);
+  if (wide !== undefined) r.fail(`${q.what} zero_point`, `${wide} does not fit in int32`);
   if (quantizedDimension < 0) r.fail(`${q.what} quantized_dimension`, `negative (${quantizedDimension})`);
   if (scale.length > 1 && shape[quantizedDimension] !== scale.length) {
     r.fail(`${q.what} quantized_dimension`,

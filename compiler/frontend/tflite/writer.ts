@@ -95,7 +95,7 @@ function writeQuant(b: Builder, what: string, q: TfliteQuantInput, shape: readon
   for (let i = n - 1; i >= 0; i--) b.addFloat32(q.scale[i]!);
   const scale = b.endVector();
   b.startVector(8, n, 8);
-  for (let i = n - 1; i >= 0; i--) b.addInt64(BigInt(checkInt(`${what} zeroPoint`, q.zeroPoint[i], -(2 ** 53), 2 ** 53)));
+  for (let i = n - 1; i >= 0; i--) b.addInt64(BigInt(checkInt(`${what} zeroPoint`, q.zeroPoint[i])));
   const zeroPoint = b.endVector();
   b.startObject(7);
   b.addFieldOffset(2, scale, 0);

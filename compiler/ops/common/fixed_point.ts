@@ -7,13 +7,15 @@
  * products are split into 16-bit halves: exact without BigInt, which is ~50x slower.
  */
 
+import { InvalidModelError } from '../../errors.ts';
+
 export type Rounding = 'double' | 'single';
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
 const TWO_16 = 65536;
 
-/** floor((a * b + c) / 2^k) exactly, for int32 a and b, |c| < 2^52 and 16 <= k <= 62. */
+/** floor((a * b + c) / 2^k) exactly, for int32 a and b, |c| < 2^52, 1 <= k <= 62 and a result below 2^53. */
 function mulAddFloorShift(a: number, b: number, c: number, k: number): number {
   const bHigh = b >> 16;
   const bLow = b & 0xffff;
@@ -21,7 +23,9 @@ function mulAddFloorShift(a: number, b: number, c: number, k: number): number {
   const low = a * bLow + c;
   const carry = Math.floor(low / TWO_16);
   const rest = high + carry;
-  return Math.floor(rest / 2 ** (k - 16));
+  // a * b + c == rest * 2^16 + (low - carry * 2^16), the second term in [0, 2^16).
+  if (k >= 16) return Math.floor(rest / 2 ** (k - 16));
+  return rest * 2 ** (16 - k) + Math.floor((low - carry * TWO_16) / 2 ** k);
 }
 
 /** gemmlowp SaturatingRoundingDoublingHighMul: (a * b * 2 + 2^31 rounded half away from zero) >> 32. */
@@ -65,6 +69,7 @@ export interface QuantizedMultiplier {
 
 /** TFLite QuantizeMultiplier: real = multiplier * 2^(shift - 31), multiplier in [2^30, 2^31). */
 export function quantizeMultiplier(real: number): QuantizedMultiplier {
+  if (!Number.isFinite(real)) throw new InvalidModelError(`requantization scale ${real} is not finite (a quantization scale is 0 or missing)`);
   if (real === 0) return { multiplier: 0, shift: 0 };
   let shift = Math.ceil(Math.log2(Math.abs(real)));
   let fraction = real / 2 ** shift;

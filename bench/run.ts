@@ -1,0 +1,72 @@
+/**
+ * `npm run bench`: for each MLPerf Tiny model, instructions per inference on cortex-m4 (QEMU
+ * -icount, deterministic), arena bytes, flash and SRAM of the linked image, MACs per
+ * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModelFile } from '../compiler/load_model.ts';
+import { compileGraph } from '../compiler/compile.ts';
+import { writeOutputDir } from '../compiler/output.ts';
+import { getBoard } from '../targets/boards.ts';
+import { runModel } from '../targets/run.ts';
+import { SHARED } from '../tests/helpers/shared.ts';
+
+/** TFLM + CMSIS-NN on the same QEMU core, measured by the same method (shared/notes/peers.md). */
+const PEERS: Readonly<Record<string, { instructions: number; arena: number; flash: number; sram: number }>> = {
+  kws_ref_model: { instructions: 7_697_400, arena: 22_820, flash: 168_860, sram: 23_528 },
+  pretrainedResnet_quant: { instructions: 29_862_320, arena: 54_996, flash: 208_228, sram: 55_704 },
+  vww_96_int8: { instructions: 24_101_960, arena: 100_708, flash: 448_212, sram: 101_416 },
+};
+
+const MODELS = ['kws_ref_model', 'pretrainedResnet_quant', 'vww_96_int8'];
+
+interface Row {
+  model: string;
+  instructions: number;
+  arena: number;
+  lowerBound: number;
+  flash: number;
+  sram: number;
+  macs: number;
+}
+
+async function measure(model: string): Promise<Row> {
+  const board = getBoard('cortex-m4');
+  const graph = loadModelFile(join(SHARED, 'models/mlperf-tiny', `${model}.tflite`));
+  const compiled = compileGraph(graph, { board, rounding: 'double' });
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
+  try {
+    writeOutputDir(join(dir, 'model'), compiled.files);
+    const input = readFileSync(join(SHARED, 'golden/tflm', model, 'input0.bin'));
+    const run = await runModel(board, join(dir, 'model'), [input]);
+    return {
+      model,
+      instructions: run.instructions![0]!,
+      arena: compiled.report.arenaBytes,
+      lowerBound: compiled.report.lowerBoundBytes,
+      flash: run.flashBytes!,
+      sram: run.sramBytes!,
+      macs: compiled.report.macs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
+
+const rows: Row[] = [];
+for (const model of MODELS) rows.push(await measure(model));
+
+const lines = [
+  '| model | instructions / inference | vs TFLM+CMSIS-NN | MACs / instruction | arena B (lower bound) | vs TFLM | image flash B | vs TFLM | image SRAM B | vs TFLM |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.map((r) => {
+    const p = PEERS[r.model]!;
+    return `| ${r.model} | ${fmt(r.instructions)} | ${ratio(r.instructions, p.instructions)} | ${(r.macs / r.instructions).toFixed(3)} | ${fmt(r.arena)} (${fmt(r.lowerBound)}) | ${ratio(r.arena, p.arena)} | ${fmt(r.flash)} | ${ratio(r.flash, p.flash)} | ${fmt(r.sram)} | ${ratio(r.sram, p.sram)} |`;
+  }),
+];
+process.stdout.write(`cortex-m4 (QEMU mps2-an386, -icount shift=0), input: golden input0; ratios < 1 mean tinyforge uses less\n\n${lines.join('\n')}\n`);
