@@ -3,6 +3,7 @@ import type { Tensor } from './ir/graph.ts';
 import { tensorBytes } from './ir/graph.ts';
 import type { PreparedGraph } from './passes/prepare.ts';
 import type { LiveBuffer, MemoryPlan } from './plan/memory.ts';
+import { formatArenaReport } from './plan/report.ts';
 import type { Board } from '../targets/boards.ts';
 
 export interface LayerRow {
@@ -69,7 +70,7 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
   };
   const peak = { label: plan.peakLabel, live: plan.peakLive };
   const report = { layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget };
-  return { ...report, text: formatReport(graph.name, board, report) };
+  return { ...report, text: formatReport(graph.name, board, plan, report) };
 }
 
 function pad(s: string | number, width: number, right = false): string {
@@ -77,7 +78,7 @@ function pad(s: string | number, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
-function formatReport(name: string, board: Board, r: Omit<CompileReport, 'text'>): string {
+function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<CompileReport, 'text'>): string {
   const lines: string[] = [];
   lines.push(`model ${name} for ${board.name} (${board.description})`);
   lines.push('');
@@ -87,8 +88,8 @@ function formatReport(name: string, board: Board, r: Omit<CompileReport, 'text'>
   }
   lines.push('');
   lines.push(`MACs per inference     ${r.macs}`);
-  lines.push(`arena                  ${r.arenaBytes} B (lower bound ${r.lowerBoundBytes} B, ${(r.arenaBytes / Math.max(1, r.lowerBoundBytes)).toFixed(3)}x)`);
-  lines.push(`peak                   at ${r.peak.label}: ${r.peak.live.map((l) => `${l.label} ${l.bytes} B`).join('; ')}`);
+  lines.push(`peak                   at ${r.peak.label}`);
+  lines.push(formatArenaReport(plan.arena, plan.describeBuffer));
   lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
   lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
   return lines.join('\n') + '\n';

@@ -3,9 +3,10 @@
  *   output[b, y, x, o] = act(requant_o(bias[o] + sum_{ky, kx, i} (in[b, y*sh - pt + ky*dh, x*sw - pl + kx*dw, i] - zx) * W[o, ky, kx, i]))
  * where taps outside the image contribute nothing. NHWC activations, OHWI weights quantized per output channel.
  *
- * Kernels: `conv2d_1x1_s8` (1x1 filters: no padding ever, a matrix multiply) and `conv2d_s8` (everything else).
- * Both start interior pixels from a bias with the input zero point's contribution folded in at compile time
- * (bias[o] - zx * sum W[o]), so their inner loop is a plain int8 dot product.
+ * Kernels: `conv2d_1x1_s8` (1x1 filters: no padding ever, a matrix multiply) and `conv2d_s8` (everything else:
+ * gathers each output pixel's window, padded with the input zero point, into a small scratch buffer). Both start
+ * from a bias with the input zero point's contribution folded in at compile time (bias[o] - zx * sum W[o]), which
+ * zero-point padding keeps exact at the borders, so their inner loop is a plain int8 dot product.
  */
 import type { Activation, Node, Padding, Tensor } from '../ir/graph.ts';
 import { describeNode, describeTensor } from '../ir/graph.ts';
@@ -197,18 +198,19 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
         macs,
       };
     }
+    // Other filters: the kernel gathers the windows of two output pixels at a time (zero-point padded) into scratch.
     return {
       params,
       kernel: {
         name: 'conv2d_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(biasData)), arg.table('int32', Array.from(folded)), arg.output(ctx),
+          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(folded)), arg.output(ctx), arg.scratch(),
           arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(outC),
           arg.int(filterH), arg.int(filterW), arg.int(a.strideH), arg.int(a.strideW), arg.int(a.dilationH), arg.int(a.dilationW),
-          arg.int(g.padTop), arg.int(g.padLeft), arg.int(inputOffset), ...requant,
+          arg.int(g.padTop), arg.int(g.padLeft), arg.int(-inputOffset), ...requant,
         ],
       },
-      scratchBytes: 0,
+      scratchBytes: 2 * taps,
       macs,
     };
   },

@@ -22,7 +22,7 @@ export const expandDims: OpDef<ExpandDimsAttrs, null> = {
 
   infer([input, axisInput]) {
     if (!input) throw new InvalidModelError('expand_dims needs an input');
-    const values = constantIntsOf(axisInput, 'axis');
+    const values = constantIntsOf(axisInput, 'axis', true);
     if (values.length !== 1) throw new InvalidModelError(`expand_dims axis ${describeTensor(axisInput!)} must hold one value, found ${values.length}`);
     const rank = input.shape.length;
     const axis = normalizeAxis(values[0]!, rank + 1, 'expand_dims axis');

@@ -12,6 +12,21 @@ import { concatenation } from './concatenation.ts';
 import { transpose } from './transpose.ts';
 import { stridedSlice } from './strided_slice.ts';
 import { resizeNearestNeighbor } from './resize_nearest_neighbor.ts';
+import { softmax } from './softmax.ts';
+import { logistic } from './logistic.ts';
+import { tanh } from './tanh.ts';
+import { hardSwish } from './hard_swish.ts';
+import { leakyRelu } from './leaky_relu.ts';
+import { relu } from './relu.ts';
+import { relu6 } from './relu6.ts';
+import { quantize } from './quantize.ts';
+import { dequantize } from './dequantize.ts';
+import { add } from './add.ts';
+import { sub } from './sub.ts';
+import { mul } from './mul.ts';
+import { averagePool2d } from './average_pool2d.ts';
+import { maxPool2d } from './max_pool2d.ts';
+import { mean } from './mean.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -30,6 +45,21 @@ export const OPS: readonly AnyOpDef[] = [
   transpose,
   stridedSlice,
   resizeNearestNeighbor,
+  softmax,
+  logistic,
+  tanh,
+  hardSwish,
+  leakyRelu,
+  relu,
+  relu6,
+  quantize,
+  dequantize,
+  add,
+  sub,
+  mul,
+  averagePool2d,
+  maxPool2d,
+  mean,
 ];
 
 const byName = new Map(OPS.map((d) => [d.name, d]));

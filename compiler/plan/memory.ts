@@ -23,6 +23,9 @@ export interface MemoryPlan {
   readonly arenaBytes: number;
   /** Largest sum of simultaneously live buffers: no plan can do better without splitting buffers. */
   readonly lowerBoundBytes: number;
+  /** The planner's result, and a name for each of its buffers, for reports. */
+  readonly arena: ArenaPlan;
+  readonly describeBuffer: (id: number) => { name: string; producer: string };
   /** Where that peak happens. */
   readonly peakStep: number;
   readonly peakLabel: string;
@@ -80,14 +83,23 @@ export function planMemory(pg: PreparedGraph): MemoryPlan {
   });
   const label = (id: number): string =>
     id >= SCRATCH_ID_BASE ? `scratch of ${nodes[id - SCRATCH_ID_BASE]!.node.origin}` : describeTensor(graph.tensors[id]!);
+  const producerOf = new Map<number, string>();
+  nodes.forEach(({ node }, step) => {
+    const producer = `${node.origin} ${node.op}`;
+    producerOf.set(SCRATCH_ID_BASE + step, producer);
+    for (const id of node.outputs) if (!producerOf.has(rootOf(id))) producerOf.set(rootOf(id), producer);
+  });
+  const describeBuffer = (id: number) => ({ name: label(id), producer: producerOf.get(id) ?? 'model input' });
   const peakNode = nodes[plan.peak.step]?.node;
   return {
     tensorOffsets,
     scratchOffsets,
     arenaBytes: plan.arenaBytes,
+    arena: plan,
+    describeBuffer,
     lowerBoundBytes: plan.peak.bytes,
     peakStep: plan.peak.step,
     peakLabel: peakNode ? `${peakNode.origin} ${peakNode.op}` : 'model input',
-    peakLive: plan.peak.live.map((id) => ({ label: label(id), bytes: requests.find((r) => r.id === id)!.bytes })),
+    peakLive: plan.peak.live.map((id) => ({ label: label(id), bytes: plan.sizes.get(id)! })),
   };
 }

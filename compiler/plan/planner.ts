@@ -4,10 +4,10 @@
 //
 // Strategy: "place each buffer at the lowest free offset" is complete for some
 // order (sort any optimal plan by offset and replay it: every buffer lands at or
-// below its optimal offset), so we only search over orders. We try the classic
-// orders (TFLM's greedy-by-size among them, so we never lose to TFLM), then
-// spend a fixed, deterministic budget on local search that moves the buffers
-// sitting at the top of the arena earlier in the order.
+// below its optimal offset), so we mostly search over orders. We try classic
+// orders x a few placement policies (TFLM's greedy-by-size among them, so we
+// never lose to TFLM), then spend a fixed, deterministic budget on local
+// search over the order. Everything stops once the lower bound is reached.
 
 export interface BufferRequest {
   id: number;
@@ -57,7 +57,7 @@ interface Problem {
   /** partner edges grouped by the handoff step, for the lower bound */
   edgesAt: Map<number, [number, number][]>;
   edgeCount: number;
-  /** some buffer overlaps many others: use the global offset-sorted scan */
+  /** buffers overlap many others: use the global offset-sorted scan in place() */
   dense: boolean;
 }
 
@@ -92,9 +92,10 @@ function prepare(requests: readonly BufferRequest[], defaultAlign: number): Prob
       p.conflicts[i]!.push(j); p.conflicts[j]!.push(i);
     }
   }
-  p.dense = p.conflicts.some((c) => c.length > 32);
+  // insertion-sorting conflict lists costs ~sum(d^2)/4; scanning a global list ~n^2/2
+  p.dense = p.conflicts.reduce((s, c) => s + c.length * c.length, 0) > 2 * n * n;
   // In-place edges. Kept as a forest (union-find drops cycle-closing edges) so
-  // the lower bound's max-weight-independent-set stays a cheap tree DP; the
+  // the lower bound's matching stays a cheap tree DP; the
   // planner and the validator use exactly this edge set, so all stay consistent.
   const parent = [...Array(n).keys()];
   const root = (x: number): number => (parent[x] === x ? x : (parent[x] = root(parent[x]!)));
@@ -115,9 +116,10 @@ function prepare(requests: readonly BufferRequest[], defaultAlign: number): Prob
 }
 
 /**
- * Lower bound: at each step, buffers that are pairwise not in-place partners
- * must be disjoint, so the arena is at least the max-weight independent set
- * of the live buffers (just their sum when nothing is in place).
+ * Lower bound: at each step, buffers at one offset must be pairwise partners,
+ * which in a forest means pairs; everything else is disjoint. So live bytes
+ * minus the best pairing (a max-weight matching with weight min(a, b) on the
+ * partner edges of that step) is a bound no valid plan can beat.
  * The max over steps is attained at some buffer's first use.
  */
 function lowerBound(p: Problem): ArenaPlan['peak'] {
@@ -134,7 +136,7 @@ function lowerBound(p: Problem): ArenaPlan['peak'] {
   return { step: best.step, bytes: best.bytes, live: best.live.map((i) => p.ids[i]!).sort((a, b) => a - b) };
 }
 
-/** total weight of the edge forest minus its max-weight independent set */
+/** max-weight matching on the edge forest, weight = the smaller buffer (bytes saved by sharing) */
 function sharingSavings(p: Problem, edges: [number, number][]): number {
   const adj = new Map<number, number[]>();
   for (const [a, b] of edges) {
@@ -143,23 +145,20 @@ function sharingSavings(p: Problem, edges: [number, number][]): number {
     adj.get(a)!.push(b); adj.get(b)!.push(a);
   }
   const seen = new Set<number>();
-  // returns [best without v, best with v, subtree weight]
-  const dp = (v: number, from: number): [number, number, number] => {
+  // returns [best with v left unmatched, best overall] for v's subtree
+  const dp = (v: number, from: number): [number, number] => {
     seen.add(v);
-    let out = 0, inn = p.size[v]!, total = p.size[v]!;
+    let free = 0, gain = 0;
     for (const w of adj.get(v)!) {
       if (w === from) continue;
-      const [o, i, t] = dp(w, v);
-      out += Math.max(o, i); inn += o; total += t;
+      const [wFree, wAny] = dp(w, v);
+      free += wAny;
+      gain = Math.max(gain, Math.min(p.size[v]!, p.size[w]!) + wFree - wAny);
     }
-    return [out, inn, total];
+    return [free, free + gain];
   };
   let saved = 0;
-  for (const v of adj.keys()) {
-    if (seen.has(v)) continue;
-    const [o, i, t] = dp(v, -1);
-    saved += t - Math.max(o, i);
-  }
+  for (const v of adj.keys()) if (!seen.has(v)) saved += dp(v, -1)[1];
   return saved;
 }
 
@@ -246,13 +245,13 @@ function place(p: Problem, order: readonly number[], policy: Policy, limit = Inf
       // holes between near buffers, tracking the running max end
       let cur = 0, best = -1, slack = Infinity, high = -1;
       for (let k = 0; k < m; k++) {
-        const c = alignUp(cur, a), start = nOff[k]!;
-        if (c + f <= start) {
+        const c = alignUp(cur, a), holeEnd = nOff[k]!;
+        if (c + f <= holeEnd) {
           if (bestFit) {
-            if (start - c - f < slack) { best = c; slack = start - c - f; }
+            if (holeEnd - c - f < slack) { best = c; slack = holeEnd - c - f; }
           } else if (twoSided) {
             if (best < 0) best = c;
-            const t = Math.floor((Math.min(start, cap) - f) / a) * a;
+            const t = Math.floor((Math.min(holeEnd, cap) - f) / a) * a;
             if (t >= c) high = t;
           } else { best = c; break; }
         }
@@ -358,8 +357,8 @@ export function planArena(requests: readonly BufferRequest[], opts: PlanOptions 
   // anywhere, which lets ties drift across plateaus. Moves that do not grow
   // the arena are kept. The budget is deterministic (same model, same plan)
   // and sized from the per-evaluation work to spend ~25 ms.
-  // estimated ns per evaluation (measured: ~4 n^2 dense, ~300 + 20 d per buffer sparse)
-  const evalNs = p.dense ? 4 * p.n * p.n : p.conflicts.reduce((s, c) => s + 300 + 20 * c.length, 0);
+  // estimated ns per evaluation (measured: ~4 n^2 dense, ~300 + 20 d + d^2/2 per buffer sparse)
+  const evalNs = p.dense ? 4 * p.n * p.n : p.conflicts.reduce((s, c) => s + 300 + 20 * c.length + c.length * c.length / 2, 0);
   const iters = opts.searchIterations ?? Math.max(8, Math.min(2000, Math.round(25e6 / (evalNs + 1))));
   const rng = mulberry32(0x9e3779b9 ^ p.n);
   let cur = best!;

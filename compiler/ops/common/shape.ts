@@ -7,34 +7,27 @@ import type { TensorData } from '../../ir/dtype.ts';
 import type { Node, Tensor } from '../../ir/graph.ts';
 import { describeNode, describeTensor, elementCount } from '../../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../../errors.ts';
-import { requireConstant } from './checks.ts';
 import type { KernelCall, PrepareContext } from '../op.ts';
 import { arg } from '../op.ts';
 
 /** Largest rank the strided copy and pad kernels handle (their index arrays are sized for it). */
 export const MAX_KERNEL_RANK = 6;
 
-/** The values of a constant int32 / int64 operand (shape, paddings, perm, begin/end/strides, axis, size). */
-export function constantInts(t: Tensor | null | undefined, node: Node<object>, role: string): number[] {
-  const tensor = requireConstant(t, node, role);
-  const data = tensor.data!;
-  if (tensor.dtype === 'int32') return Array.from(data as Int32Array);
-  if (tensor.dtype === 'int64') {
-    return Array.from(data as BigInt64Array, (v) => {
-      if (v < -(2n ** 31n) || v >= 2n ** 31n) throw new InvalidModelError(`${describeNode(node as Node)}: ${role} value ${v} does not fit in 32 bits`);
-      return Number(v);
-    });
-  }
-  throw new UnsupportedError(`${describeNode(node as Node)}: ${role} ${describeTensor(tensor)} has type ${tensor.dtype}; supported: int32, int64`);
-}
-
-/** Same as `constantInts`, for the shape inference step, which has no node yet. */
-export function constantIntsOf(t: Tensor | null | undefined, role: string): number[] {
+/**
+ * The values of a constant integer operand (shape, paddings, perm, begin/end/strides, axis, size).
+ * TFLM reads most of them as int32 whatever their declared type, so int64 is accepted only where asked.
+ */
+export function constantIntsOf(t: Tensor | null | undefined, role: string, allowInt64 = false): number[] {
   if (!t) throw new InvalidModelError(`missing ${role} tensor`);
   if (!t.data) throw new UnsupportedError(`${role} ${describeTensor(t)} must be a constant`);
   if (t.dtype === 'int32') return Array.from(t.data as Int32Array);
-  if (t.dtype === 'int64') return Array.from(t.data as BigInt64Array, Number);
-  throw new UnsupportedError(`${role} ${describeTensor(t)} has type ${t.dtype}; supported: int32, int64`);
+  if (t.dtype === 'int64' && allowInt64) {
+    return Array.from(t.data as BigInt64Array, (v) => {
+      if (v < -(2n ** 31n) || v >= 2n ** 31n) throw new InvalidModelError(`${role} value ${v} does not fit in 32 bits`);
+      return Number(v);
+    });
+  }
+  throw new UnsupportedError(`${role} ${describeTensor(t)} has type ${t.dtype}; supported: int32${allowInt64 ? ', int64' : ''}`);
 }
 
 /** An axis in [-rank, rank) mapped to [0, rank), as TFLite does; anything else is an invalid model. */

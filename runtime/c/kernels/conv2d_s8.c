@@ -2,30 +2,47 @@
  * CONV_2D, int8, any filter size, stride, dilation and padding (TFLite reference_integer_ops::ConvPerChannel).
  * NHWC input, OHWI weights, per-output-channel requantization.
  *
- * Exactness: TFLite sums (x + input_offset) * w over the taps inside the image. For an interior pixel (every tap
- * inside) that is sum x * w + input_offset * sum w, and the second term is folded into `folded_bias` at compile time,
- * so interior pixels are plain int8 dot products. Border pixels start from `bias` and add the offset per tap, over
- * the taps that are inside only.
+ * Exactness: TFLite sums (x + input_offset) * w over the taps inside the image. Equivalently, sum x * w over every
+ * tap, with taps outside the image reading the input zero point (-input_offset), plus input_offset * sum w: that
+ * last term is folded into `folded_bias` at compile time. So each output is a plain int8 dot product of the
+ * weights with the pixel's window ("column"), borders included.
  *
- * Speed: interior pixels are computed two at a time (horizontal neighbours), two output channels at a time, so that
- * each input and weight byte loaded feeds two multiply-accumulates.
+ * Speed: the window of two output pixels at a time is gathered into `scratch` (2 * filter_h * filter_w * in_c
+ * bytes, padded with the zero point); for 1x1 filters (which never reach the padding) the column is the input
+ * pixel itself and nothing is copied. Each column pair is then multiplied by the weights two output channels at a
+ * time, so every byte loaded feeds two multiply-accumulates, with the loop unrolled by four.
  */
+#include <string.h>
 #include "tf_kernels.h"
 
 /* The constant part of one call. */
 typedef struct {
   int32_t in_h, in_w, in_c, out_c;
-  int32_t filter_h, filter_w, dilation_h, dilation_w;
-  int32_t row_stride;  /* bytes between input rows */
-  int32_t filter_size; /* weights per output channel */
+  int32_t filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+  int32_t filter_size; /* weights per output channel = column bytes */
+  int8_t pad_value;    /* the input zero point */
   const int8_t *weights;
-  const int32_t *multipliers, *shifts;
+  const int32_t *folded_bias, *multipliers, *shifts;
   int32_t output_offset, act_min, act_max;
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
   acc = tf_requantize_conv(acc, g->multipliers[oc], g->shifts[oc]) + g->output_offset;
   return (int8_t)tf_clamp(acc, g->act_min, g->act_max);
+}
+
+static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) { /* word copies; compilers turn these memcpy calls into (unaligned) loads/stores */
+    uint32_t word;
+    memcpy(&word, src + i, 4);
+    memcpy(dst + i, &word, 4);
+  }
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+static void fill_bytes(int8_t *dst, int8_t value, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) dst[i] = value;
 }
 
 /* Taps [*start, *end) of a window of `size` taps, `dilation` apart, from `origin`, that fall inside [0, extent). */
@@ -39,97 +56,59 @@ static void tap_range(int32_t origin, int32_t extent, int32_t size, int32_t dila
   *end = e;
 }
 
-/*
- * One output pixel, every output channel: out[oc] = requant(start[oc] + sum (x + offset) * w) over taps
- * [ky0, ky1) x [kx0, kx1). `x_first` points at the input pixel under tap (ky0, kx0).
- */
-static void conv_pixel(const conv_geom *g, const int8_t *x_first, const int32_t *start, int32_t offset,
-                       int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int8_t *out) {
+/* The column of output pixel (oy, ox): its window in OHWI tap order, filter_size bytes. */
+static const int8_t *conv_column(const conv_geom *g, const int8_t *image, int32_t oy, int32_t ox, int8_t *col) {
   const int32_t in_c = g->in_c;
-  /* With dilation_w == 1 the taps of one filter row are one contiguous run of input (and weight) bytes. */
-  const int32_t runs = g->dilation_w == 1 ? 1 : kx1 - kx0;
-  const int32_t run_len = g->dilation_w == 1 ? (kx1 - kx0) * in_c : in_c;
-  const int32_t run_step = g->dilation_w * in_c;
-  const int32_t w_first = (ky0 * g->filter_w + kx0) * in_c;
-  const int32_t w_row_skip = (g->filter_w - (kx1 - kx0)) * in_c;
-  int32_t oc = 0;
-  for (; oc + 1 < g->out_c; oc += 2) {
-    const int8_t *w0 = g->weights + oc * g->filter_size + w_first;
-    const int8_t *w1 = w0 + g->filter_size;
-    int32_t acc0 = start[oc];
-    int32_t acc1 = start[oc + 1];
-    const int8_t *xr = x_first;
-    for (int32_t ky = ky0; ky < ky1; ++ky) {
-      const int8_t *xk = xr;
-      for (int32_t r = 0; r < runs; ++r) {
-        for (int32_t i = 0; i < run_len; ++i) {
-          const int32_t xv = (int32_t)xk[i] + offset;
-          acc0 += xv * w0[i];
-          acc1 += xv * w1[i];
-        }
-        xk += run_step;
-        w0 += run_len;
-        w1 += run_len;
-      }
-      w0 += w_row_skip;
-      w1 += w_row_skip;
-      xr += g->dilation_h * g->row_stride;
+  if (g->filter_h == 1 && g->filter_w == 1) return image + (oy * g->stride_h * g->in_w + ox * g->stride_w) * in_c;
+  const int32_t origin_y = oy * g->stride_h - g->pad_top;
+  const int32_t origin_x = ox * g->stride_w - g->pad_left;
+  int32_t kx0, kx1;
+  tap_range(origin_x, g->in_w, g->filter_w, g->dilation_w, &kx0, &kx1);
+  const int32_t row_bytes = g->filter_w * in_c;
+  int8_t *dst = col;
+  for (int32_t ky = 0; ky < g->filter_h; ++ky, dst += row_bytes) {
+    const int32_t iy = origin_y + ky * g->dilation_h;
+    if (iy < 0 || iy >= g->in_h || kx0 == kx1) {
+      fill_bytes(dst, g->pad_value, row_bytes);
+      continue;
     }
-    out[oc] = conv_requantize(g, acc0, oc);
-    out[oc + 1] = conv_requantize(g, acc1, oc + 1);
-  }
-  if (oc < g->out_c) {
-    const int8_t *w0 = g->weights + oc * g->filter_size + w_first;
-    int32_t acc0 = start[oc];
-    const int8_t *xr = x_first;
-    for (int32_t ky = ky0; ky < ky1; ++ky) {
-      const int8_t *xk = xr;
-      for (int32_t r = 0; r < runs; ++r) {
-        for (int32_t i = 0; i < run_len; ++i) acc0 += ((int32_t)xk[i] + offset) * w0[i];
-        xk += run_step;
-        w0 += run_len;
-      }
-      w0 += w_row_skip;
-      xr += g->dilation_h * g->row_stride;
+    const int8_t *src = image + (iy * g->in_w + origin_x + kx0 * g->dilation_w) * in_c;
+    fill_bytes(dst, g->pad_value, kx0 * in_c);
+    if (g->dilation_w == 1) {
+      copy_bytes(dst + kx0 * in_c, src, (kx1 - kx0) * in_c);
+    } else {
+      for (int32_t kx = kx0; kx < kx1; ++kx, src += g->dilation_w * in_c) copy_bytes(dst + kx * in_c, src, in_c);
     }
-    out[oc] = conv_requantize(g, acc0, oc);
+    fill_bytes(dst + kx1 * in_c, g->pad_value, (g->filter_w - kx1) * in_c);
   }
+  return col;
 }
 
-/*
- * Two horizontally adjacent interior pixels (every tap inside the image), every output channel, from the folded
- * bias: x0 and x0 + pixel_step are the input pixels under their tap (0, 0).
- */
-static void conv_pixel_pair_interior(const conv_geom *g, const int8_t *x0, int32_t pixel_step, const int32_t *folded_bias,
-                                     int8_t *out0, int8_t *out1) {
-  const int32_t in_c = g->in_c;
-  const int32_t runs = g->dilation_w == 1 ? 1 : g->filter_w;
-  const int32_t run_len = g->dilation_w == 1 ? g->filter_w * in_c : in_c;
-  const int32_t run_step = g->dilation_w * in_c;
-  const int32_t row_step = g->dilation_h * g->row_stride;
+/* Two output pixels (columns c0, c1), every output channel. */
+static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1) {
+  const int32_t n = g->filter_size;
   int32_t oc = 0;
   for (; oc + 1 < g->out_c; oc += 2) {
-    const int8_t *w0 = g->weights + oc * g->filter_size;
-    const int8_t *w1 = w0 + g->filter_size;
-    int32_t acc00 = folded_bias[oc], acc01 = folded_bias[oc + 1]; /* pixel 0 */
-    int32_t acc10 = acc00, acc11 = acc01;                           /* pixel 1 */
-    const int8_t *xr = x0;
-    for (int32_t ky = 0; ky < g->filter_h; ++ky) {
-      const int8_t *xa = xr;
-      for (int32_t r = 0; r < runs; ++r) {
-        const int8_t *xb = xa + pixel_step;
-        for (int32_t i = 0; i < run_len; ++i) {
-          const int32_t a = xa[i], b = xb[i], u = w0[i], v = w1[i];
-          acc00 += a * u;
-          acc01 += a * v;
-          acc10 += b * u;
-          acc11 += b * v;
-        }
-        xa += run_step;
-        w0 += run_len;
-        w1 += run_len;
+    const int8_t *w0 = g->weights + oc * n;
+    const int8_t *w1 = w0 + n;
+    int32_t acc00 = g->folded_bias[oc], acc01 = g->folded_bias[oc + 1]; /* pixel 0 */
+    int32_t acc10 = acc00, acc11 = acc01;                                 /* pixel 1 */
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      for (int32_t j = i; j < i + 4; ++j) { /* fully unrolled by the compiler */
+        const int32_t a = c0[j], b = c1[j], u = w0[j], v = w1[j];
+        acc00 += a * u;
+        acc01 += a * v;
+        acc10 += b * u;
+        acc11 += b * v;
       }
-      xr += row_step;
+    }
+    for (; i < n; ++i) {
+      const int32_t a = c0[i], b = c1[i], u = w0[i], v = w1[i];
+      acc00 += a * u;
+      acc01 += a * v;
+      acc10 += b * u;
+      acc11 += b * v;
     }
     out0[oc] = conv_requantize(g, acc00, oc);
     out0[oc + 1] = conv_requantize(g, acc01, oc + 1);
@@ -137,33 +116,48 @@ static void conv_pixel_pair_interior(const conv_geom *g, const int8_t *x0, int32
     out1[oc + 1] = conv_requantize(g, acc11, oc + 1);
   }
   if (oc < g->out_c) {
-    const int8_t *w0 = g->weights + oc * g->filter_size;
-    int32_t acc0 = folded_bias[oc], acc1 = acc0;
-    const int8_t *xr = x0;
-    for (int32_t ky = 0; ky < g->filter_h; ++ky) {
-      const int8_t *xa = xr;
-      for (int32_t r = 0; r < runs; ++r) {
-        const int8_t *xb = xa + pixel_step;
-        for (int32_t i = 0; i < run_len; ++i) {
-          const int32_t u = w0[i];
-          acc0 += xa[i] * u;
-          acc1 += xb[i] * u;
-        }
-        xa += run_step;
-        w0 += run_len;
-      }
-      xr += row_step;
+    const int8_t *w0 = g->weights + oc * n;
+    int32_t acc0 = g->folded_bias[oc], acc1 = acc0;
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t u = w0[i];
+      acc0 += c0[i] * u;
+      acc1 += c1[i] * u;
     }
     out0[oc] = conv_requantize(g, acc0, oc);
     out1[oc] = conv_requantize(g, acc1, oc);
   }
 }
 
-void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, const int32_t *folded_bias, int8_t *output,
+/* One output pixel (column c0), every output channel. */
+static void conv_pixel(const conv_geom *g, const int8_t *c0, int8_t *out0) {
+  const int32_t n = g->filter_size;
+  int32_t oc = 0;
+  for (; oc + 1 < g->out_c; oc += 2) {
+    const int8_t *w0 = g->weights + oc * n;
+    const int8_t *w1 = w0 + n;
+    int32_t acc0 = g->folded_bias[oc], acc1 = g->folded_bias[oc + 1];
+    for (int32_t i = 0; i < n; ++i) {
+      const int32_t a = c0[i];
+      acc0 += a * w0[i];
+      acc1 += a * w1[i];
+    }
+    out0[oc] = conv_requantize(g, acc0, oc);
+    out0[oc + 1] = conv_requantize(g, acc1, oc + 1);
+  }
+  if (oc < g->out_c) {
+    const int8_t *w0 = g->weights + oc * n;
+    int32_t acc0 = g->folded_bias[oc];
+    for (int32_t i = 0; i < n; ++i) acc0 += c0[i] * w0[i];
+    out0[oc] = conv_requantize(g, acc0, oc);
+  }
+}
+
+void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded_bias, int8_t *output, void *scratch,
                int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
-               int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w,
-               int32_t pad_top, int32_t pad_left, int32_t input_offset, const int32_t *multipliers, const int32_t *shifts,
-               int32_t output_offset, int32_t act_min, int32_t act_max) {
+               int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
+               int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t input_zero_point,
+               const int32_t *multipliers, const int32_t *shifts, int32_t output_offset, int32_t act_min,
+               int32_t act_max) {
   conv_geom g;
   g.in_h = in_h;
   g.in_w = in_w;
@@ -171,51 +165,43 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *bias, 
   g.out_c = out_c;
   g.filter_h = filter_h;
   g.filter_w = filter_w;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
   g.dilation_h = dilation_h;
   g.dilation_w = dilation_w;
-  g.row_stride = in_w * in_c;
+  g.pad_top = pad_top;
+  g.pad_left = pad_left;
   g.filter_size = filter_h * filter_w * in_c;
+  g.pad_value = (int8_t)input_zero_point;
   g.weights = weights;
+  g.folded_bias = folded_bias;
   g.multipliers = multipliers;
   g.shifts = shifts;
   g.output_offset = output_offset;
   g.act_min = act_min;
   g.act_max = act_max;
-  /* The rightmost input column an interior window may start at. */
-  const int32_t last_interior_x = in_w - 1 - (filter_w - 1) * dilation_w;
+  /* Two columns; unused (NULL-free, never dereferenced) for 1x1 filters, whose columns are the input pixels. */
+  int8_t *col0 = (int8_t *)scratch;
+  int8_t *col1 = col0 + g.filter_size;
 
   int8_t *out = output;
   for (int32_t b = 0; b < batches; ++b) {
-    const int8_t *image = input + b * in_h * g.row_stride;
-    for (int32_t oy = 0; oy < out_h; ++oy) {
-      const int32_t origin_y = oy * stride_h - pad_top;
-      int32_t ky0, ky1;
-      tap_range(origin_y, in_h, filter_h, dilation_h, &ky0, &ky1);
-      const int row_interior = ky0 == 0 && ky1 == filter_h;
-      int32_t ox = 0;
-      while (ox < out_w) {
-        const int32_t origin_x = ox * stride_w - pad_left;
-        if (row_interior && origin_x >= 0 && origin_x + stride_w <= last_interior_x && ox + 1 < out_w) {
-          const int8_t *x = image + origin_y * g.row_stride + origin_x * in_c;
-          conv_pixel_pair_interior(&g, x, stride_w * in_c, folded_bias, out, out + out_c);
-          out += 2 * out_c;
-          ox += 2;
-          continue;
-        }
-        int32_t kx0, kx1;
-        tap_range(origin_x, in_w, filter_w, dilation_w, &kx0, &kx1);
-        if (row_interior && kx0 == 0 && kx1 == filter_w) {
-          conv_pixel(&g, image + origin_y * g.row_stride + origin_x * in_c, folded_bias, 0, 0, filter_h, 0, filter_w, out);
-        } else if (ky0 < ky1 && kx0 < kx1) {
-          /* Only taps inside the image, from the raw bias: no address outside the image is ever formed. */
-          const int8_t *x = image + (origin_y + ky0 * dilation_h) * g.row_stride + (origin_x + kx0 * dilation_w) * in_c;
-          conv_pixel(&g, x, bias, input_offset, ky0, ky1, kx0, kx1, out);
-        } else {
-          conv_pixel(&g, image, bias, input_offset, 0, 0, 0, 0, out); /* no tap inside: bias only */
-        }
+    const int8_t *image = input + b * in_h * in_w * in_c;
+    /* Output pixels in order, two at a time (a pair may straddle two rows). */
+    int32_t oy = 0, ox = 0;
+    for (int32_t left = out_h * out_w; left > 0;) {
+      const int8_t *c0 = conv_column(&g, image, oy, ox, col0);
+      if (++ox == out_w) ox = 0, ++oy;
+      if (left == 1) {
+        conv_pixel(&g, c0, out);
         out += out_c;
-        ++ox;
+        break;
       }
+      const int8_t *c1 = conv_column(&g, image, oy, ox, col1);
+      if (++ox == out_w) ox = 0, ++oy;
+      conv_pixel_pair(&g, c0, c1, out, out + out_c);
+      out += 2 * out_c;
+      left -= 2;
     }
   }
 }
