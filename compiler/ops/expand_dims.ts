@@ -6,7 +6,7 @@
 import { describeTensor } from '../ir/graph.ts';
 import { InvalidModelError } from '../errors.ts';
 import type { OpDef } from './op.ts';
-import { constantIntsOf, copyTensorData, normalizeAxis } from './common/shape.ts';
+import { constantIntsOf, copyTensorData, normalizeAxis, prepareAlias } from './common/shape.ts';
 
 export type ExpandDimsAttrs = Record<string, never>;
 
@@ -29,9 +29,7 @@ export const expandDims: OpDef<ExpandDimsAttrs, null> = {
     return [{ shape: [...input.shape.slice(0, axis), 1, ...input.shape.slice(axis)], dtype: input.dtype }];
   },
 
-  prepare() {
-    return { params: null, kernel: null, scratchBytes: 0, macs: 0 };
-  },
+  prepare: prepareAlias,
 
   evaluate(_p, [input], [output]) {
     copyTensorData(input!, output!);

@@ -26,7 +26,8 @@ export function sigmoidInputScaling(input: Tensor, node: Node<object>): SigmoidI
   const inputIntegerBits = 4;
   const inputRealMultiplier = Math.fround(scaleOf(input)) * 2 ** (31 - inputIntegerBits);
   const { multiplier, shift } = frexpQ31(inputRealMultiplier);
-  if (shift < 0 || shift > 31 || multiplier >= 2 ** 31) {
+  // shift >= 31 makes the radius 0: every input saturates and the multiplier is never used.
+  if (shift < 0 || shift > 62 || multiplier >= 2 ** 31) {
     throw new UnsupportedError(`${describeNode(node as Node)}: input scale ${scaleOf(input)} of ${describeTensor(input)} is out of the range TFLM's int8 kernel handles`);
   }
   return {

@@ -8,7 +8,7 @@ import type { Tensor } from '../ir/graph.ts';
 import { describeTensor, elementCount } from '../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../errors.ts';
 import type { OpDef } from './op.ts';
-import { constantIntsOf, copyTensorData } from './common/shape.ts';
+import { constantIntsOf, copyTensorData, prepareAlias } from './common/shape.ts';
 
 export interface ReshapeAttrs {
   /** ReshapeOptions.new_shape; empty when absent. */
@@ -66,9 +66,7 @@ export const reshape: OpDef<ReshapeAttrs, null> = {
     return [{ shape, dtype: input.dtype }];
   },
 
-  prepare() {
-    return { params: null, kernel: null, scratchBytes: 0, macs: 0 };
-  },
+  prepare: prepareAlias,
 
   evaluate(_p, [input], [output]) {
     copyTensorData(input!, output!);

@@ -5,7 +5,7 @@
 import { describeTensor } from '../ir/graph.ts';
 import { InvalidModelError } from '../errors.ts';
 import type { OpDef } from './op.ts';
-import { copyTensorData, normalizeAxis } from './common/shape.ts';
+import { copyTensorData, normalizeAxis, prepareAlias } from './common/shape.ts';
 
 export interface SqueezeAttrs {
   /** SqueezeOptions.squeeze_dims; empty squeezes every size-1 dimension. */
@@ -38,9 +38,7 @@ export const squeeze: OpDef<SqueezeAttrs, null> = {
     return [{ shape: input.shape.filter((_, k) => !drop[k]), dtype: input.dtype }];
   },
 
-  prepare() {
-    return { params: null, kernel: null, scratchBytes: 0, macs: 0 };
-  },
+  prepare: prepareAlias,
 
   evaluate(_p, [input], [output]) {
     copyTensorData(input!, output!);

@@ -1,8 +1,9 @@
 /**
  * DEPTHWISE_CONV_2D: the reference (TFLite's DepthwiseConvPerChannel, literally, double rounding) equals the real
  * TFLite runtime byte for byte, whatever the compile-time rounding option (depthwise rounds twice in TFLM and in
- * TFLite alike), and the host C kernel (folded input offset, border handling, 4-channel blocks, unrolled 3x3)
- * equals the reference, over many shapes, depth multipliers and attributes.
+ * TFLite alike), and the C kernel (folded input offset, border handling, 4-channel blocks, unrolled 3x3) equals the
+ * reference on the host (with sanitizers) and on a Cortex-M4 in QEMU, over many shapes, depth multipliers and
+ * attributes.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -18,7 +19,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runCompiled, runHostC } from '../helpers/backends.ts';
 
 /** uvu's assert.throws predicate: an error of class `type` whose message matches `pattern`. */
 const fails = (type: new (...args: never[]) => Error, pattern = /./) => (e: Error) => e instanceof type && pattern.test(e.message);
@@ -134,6 +135,12 @@ for (const rounding of ['double', 'single'] as const) {
     runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(host[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));
   });
 }
+
+test('Cortex-M4 (QEMU) == reference, byte for byte', async () => {
+  const ref = reference('double');
+  const m4 = await runCompiled(graph, runs, 'cortex-m4', 'double');
+  runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(m4.outputs[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));
+});
 
 test('TFLite options round trip through the importer', () => {
   const imported = importTflite(graphToTflite(graph), 'depthwise_conv2d_cases');

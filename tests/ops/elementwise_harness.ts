@@ -4,6 +4,7 @@
  * output i), inputs that sweep every byte value, and byte-for-byte checks of the reference interpreter
  * against the TFLite runtime and against the host C build.
  */
+import { readFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import type { DType } from '../../compiler/ir/dtype.ts';
 import { bytesPerElement } from '../../compiler/ir/dtype.ts';
@@ -142,4 +143,44 @@ export function expectError(fn: () => unknown, type: new (...args: never[]) => E
 /** prepare a graph (the compile-time step), for error tests. */
 export function prepare(graph: Graph): void {
   prepareGraph(graph, { rounding: 'double' });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// TFLM golden answers from activations_oracle.cc (TFLM's kernels on the real gemmlowp header); see
+// fixtures/gen_activations_golden.ts.
+
+export interface ActivationsGolden {
+  readonly logistic: readonly { scale: string; zeroPoint: number; outputs: string }[];
+  readonly tanh: readonly { scale: string; zeroPoint: number; outputs: string }[];
+  readonly hardSwish: readonly { inputScale: string; inputZeroPoint: number; outputScale: string; outputZeroPoint: number; outputs: string | null }[];
+  readonly softmax: readonly { beta: string; scale: string; input: number[]; output: number[] | null }[];
+}
+
+export function activationsGolden(): ActivationsGolden {
+  return JSON.parse(readFileSync(new URL('./fixtures/activations_golden.json', import.meta.url), 'utf8')) as ActivationsGolden;
+}
+
+/** A float32 from its bit pattern in hex. */
+export function fromBits(hex: string): number {
+  return new Float32Array(new Uint32Array([parseInt(hex, 16)]).buffer)[0]!;
+}
+
+/** The 256 outputs of a golden table, for inputs -128..127. */
+export function unpackTable(base64: string): Int8Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Int8Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** The reference outputs of `op` for the inputs -128..127, in that order. */
+export function sweep(op: string, attrs: object, input: QuantSpec, output: QuantSpec): Int8Array {
+  const g = buildUnary({ op, attrs, input, output, shape: [256] });
+  const x = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+  return new Int8Array(reference(g, [new Uint8Array(x.buffer)])[0]!.buffer);
+}
+
+/** Asserts two 256-entry sweeps are equal, naming the first input where they differ. */
+export function assertSweep(actual: Int8Array, expected: Int8Array, what: string): void {
+  for (let i = 0; i < 256; i++) {
+    if (actual[i] !== expected[i]) assert.unreachable(`${what}: input ${i - 128}: TFLM ${expected[i]}, tinyforge ${actual[i]}`);
+  }
 }

@@ -52,7 +52,6 @@ function reference(graph: Graph, ...inputs: readonly number[][]): number[][] {
   return runReference(prepareGraph(graph, { rounding: 'double' }), bytes).map(i8);
 }
 
-const iota = (n: number, from = -60): number[] => Array.from({ length: n }, (_, i) => from + i);
 // ---------------------------------------------------------------------------------------------------
 
 test('front, middle, back, negative, int64 axis: reference == TFLite, host C == reference', async () => {

@@ -54,7 +54,6 @@ function reference(graph: Graph, ...inputs: readonly number[][]): number[][] {
   return runReference(prepareGraph(graph, { rounding: 'double' }), bytes).map(i8);
 }
 
-const iota = (n: number, from = -60): number[] => Array.from({ length: n }, (_, i) => from + i);
 // ---------------------------------------------------------------------------------------------------
 
 const CASES: [number[], number[][], QuantSpec][] = [

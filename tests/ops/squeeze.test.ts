@@ -11,7 +11,7 @@ import { graphToTflite } from '../../compiler/frontend/builder/to_tflite.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
-import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
+import { InvalidModelError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
 import { runHostC } from '../helpers/backends.ts';
 
@@ -78,8 +78,7 @@ test('feeding a copying op: squeeze -> transpose; no kernel of its own', async (
   const s = b.add('Squeeze', [b.input('x', [1, 4, 1, 3], Q)], { squeezeDims: [0, 2] }, Q);
   b.output(b.add('Transpose', [s, b.int32Constant('p', [1, 0])], {}, Q));
   const g = b.build();
-  const out = await check(g, 2);
-  assert.ok(out.length === 2);
+  await check(g, 2);
   assert.is(prepareGraph(g, { rounding: 'double' }).nodes[0]!.prepared.kernel, null);
   assert.equal(reference(g, iota(12)), [[-60, -57, -54, -51, -59, -56, -53, -50, -58, -55, -52, -49]]);
 });
@@ -89,7 +88,6 @@ test('refused: squeezing a dimension that is not 1, or out of range', () => {
   const x = b.input('x', [1, 3], Q);
   assert.throws(() => b.add('Squeeze', [x], { squeezeDims: [1] }, Q), (e: Error) => e instanceof InvalidModelError && /size is 3, not 1/.test(e.message));
   assert.throws(() => b.add('Squeeze', [x], { squeezeDims: [2] }, Q), (e: Error) => e instanceof InvalidModelError && /dimension 2 is out of range/.test(e.message));
-  assert.ok(UnsupportedError);
 });
 
 test.run();

@@ -1,8 +1,9 @@
 /**
- * SUB (int8): the reference equals the real TFLite runtime byte for byte on seeded random inputs over
- * same-shape and broadcast shapes, zero points at the extremes and every fused activation; the host C
- * kernel (ASan/UBSan) equals the reference, including ranks TFLite's old broadcast cannot run; bad models
- * are refused with the right error.
+ * SUB (int8): evaluate reproduces the real TFLite runtime byte for byte on seeded random inputs over
+ * same-shape and broadcast shapes, zero points at the extremes and every fused activation, given TFLite's
+ * multipliers; with TFLM's float32 multipliers (the reference) only rare ties differ, by 1. The host C
+ * kernel (ASan/UBSan) equals the reference, including ranks the oracle cannot broadcast; bad models are
+ * refused with the right error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,7 +18,9 @@ import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
 import { runHostC } from '../helpers/backends.ts';
+import { opDef } from '../../compiler/ops/index.ts';
 import { quantizeMultiplier } from '../../compiler/ops/common/fixed_point.ts';
+import { addSubMultipliers } from '../../compiler/ops/common/elementwise_quant.ts';
 import type { AddSubParams } from '../../compiler/ops/common/elementwise_quant.ts';
 
 const OP = 'Sub';
@@ -72,24 +75,51 @@ function inputsFor(c: Case, random: Random, count: number): Uint8Array[][] {
   return runs;
 }
 
-const hex = (u: Uint8Array) => Buffer.from(u).toString('hex');
+const hex = (u: Uint8Array | Int8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength).toString('hex');
 
-test(`${OP}: reference == TFLite runtime, ${CASES.length} configurations x 18 inputs`, async () => {
+/**
+ * The TFLite runtime computes SUB's real multipliers in double (TFLM's CalculateOpDataSub: float32) and
+ * negates input 2's multiplier (TFLM subtracts after rounding). Our evaluate with those multipliers
+ * reproduces its bytes exactly; with TFLM's (the reference) the two differ on rare exact rounding ties
+ * only, by 1 (measured: 19 of 11,916 elements here, all in the first configuration's "round" scales).
+ */
+function tfliteParams(graph: Graph, p: AddSubParams): AddSubParams {
+  const [s1, s2, so] = [0, 1, 2].map((i) => graph.tensors[i]!.quant!.scale[0]!) as [number, number, number];
+  const m = addSubMultipliers(s1, s2, so, 'double');
+  return {
+    ...p, input1Multiplier: m.input1.multiplier, input1Shift: m.input1.shift, input2Multiplier: -m.input2.multiplier,
+    input2Shift: m.input2.shift, sign: 1, outputMultiplier: m.output.multiplier, outputShift: m.output.shift,
+  };
+}
+
+test(`${OP}: == TFLite runtime with TFLite's multipliers; TFLM's differ on rare ties only, by 1`, async () => {
   const tflite = await loadTfliteRuntime();
   const random = new Random(101);
+  let differing = 0;
+  let elements = 0;
   CASES.forEach((c, k) => {
     const graph = singleGraph(c);
     const pg = prepareGraph(graph, { rounding: 'double' });
     const model = graphToTflite(graph);
+    const tfl = tfliteParams(graph, pg.nodes[0]!.prepared.params as AddSubParams);
     const seen = new Set<number>();
     for (const run of inputsFor(c, random, 16)) {
-      const want = tflite.run(model, run)[0]!;
-      const got = runReference(pg, run)[0]!;
-      assert.is(hex(got), hex(want), `case ${k} ${JSON.stringify(c)}`);
-      new Int8Array(got.buffer).forEach((v) => seen.add(v));
+      const want = new Int8Array(tflite.run(model, run)[0]!.buffer);
+      const withTfliteMultipliers = new Int8Array(want.length);
+      opDef(OP).evaluate(tfl, run.map((u) => new Int8Array(u.buffer)), [withTfliteMultipliers]);
+      assert.is(hex(withTfliteMultipliers), hex(want), `case ${k} ${JSON.stringify(c)}`);
+      const got = new Int8Array(runReference(pg, run)[0]!.buffer);
+      got.forEach((v, i) => {
+        const d = Math.abs(v - want[i]!);
+        assert.ok(d <= 1, `case ${k}: element ${i} is ${v}, TFLite ${want[i]}`);
+        if (d) differing++;
+        seen.add(v);
+      });
+      elements += got.length;
     }
     assert.ok(seen.size >= 3, `case ${k} produces varied outputs (${seen.size} distinct)`);
   });
+  assert.ok(differing <= elements / 200, `${differing} of ${elements} elements differ`);
 });
 
 test(`${OP}: host C == reference on every configuration, in one program`, async () => {

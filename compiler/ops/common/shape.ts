@@ -7,7 +7,7 @@ import type { TensorData } from '../../ir/dtype.ts';
 import type { Node, Tensor } from '../../ir/graph.ts';
 import { describeNode, describeTensor, elementCount } from '../../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../../errors.ts';
-import type { KernelCall, PrepareContext } from '../op.ts';
+import type { KernelCall, PrepareContext, Prepared } from '../op.ts';
 import { arg } from '../op.ts';
 
 /** Largest rank the strided copy and pad kernels handle (their index arrays are sized for it). */
@@ -45,6 +45,20 @@ export function stridesOf(shape: readonly number[]): number[] {
     s *= shape[k]!;
   }
   return strides;
+}
+
+/**
+ * `prepare` of the aliasing ops (reshape, squeeze, expand_dims): no kernel, the planner gives the output
+ * the input's buffer. A constant input has no buffer to share, so an int8 constant is copied into the
+ * output's own buffer once per inference (the reference passes constant data through either way).
+ */
+export function prepareAlias(ctx: PrepareContext<object>): Prepared<null> {
+  const input = ctx.inputs[0];
+  if (input?.data && input.dtype === 'int8') {
+    const n = elementCount(input.shape);
+    return { params: null, kernel: copyKernelCall(ctx, { dims: [n], strides: [1], offset: 0 }), scratchBytes: 0, macs: 0 };
+  }
+  return { params: null, kernel: null, scratchBytes: 0, macs: 0 };
 }
 
 /** Copies one tensor's elements into another of the same dtype and size (the aliasing ops' `evaluate`). */

@@ -30,17 +30,7 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
       const int8_t *w1 = w0 + in_c;
       int32_t acc00 = folded_bias[oc], acc01 = folded_bias[oc + 1];
       int32_t acc10 = acc00, acc11 = acc01;
-      int32_t i = 0;
-      for (; i + 4 <= in_c; i += 4) {
-        for (int32_t j = i; j < i + 4; ++j) { /* fully unrolled by the compiler */
-          const int32_t a = x0[j], b = x1[j], u = w0[j], v = w1[j];
-          acc00 += a * u;
-          acc01 += a * v;
-          acc10 += b * u;
-          acc11 += b * v;
-        }
-      }
-      for (; i < in_c; ++i) {
+      for (int32_t i = 0; i < in_c; ++i) {
         const int32_t a = x0[i], b = x1[i], u = w0[i], v = w1[i];
         acc00 += a * u;
         acc01 += a * v;

@@ -10,7 +10,7 @@
  * Speed: the window of two output pixels at a time is gathered into `scratch` (2 * filter_h * filter_w * in_c
  * bytes, padded with the zero point); for 1x1 filters (which never reach the padding) the column is the input
  * pixel itself and nothing is copied. Each column pair is then multiplied by the weights two output channels at a
- * time, so every byte loaded feeds two multiply-accumulates, with the loop unrolled by four.
+ * time, so every byte loaded feeds two multiply-accumulates.
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -93,17 +93,7 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
     const int8_t *w1 = w0 + n;
     int32_t acc00 = g->folded_bias[oc], acc01 = g->folded_bias[oc + 1]; /* pixel 0 */
     int32_t acc10 = acc00, acc11 = acc01;                                 /* pixel 1 */
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-      for (int32_t j = i; j < i + 4; ++j) { /* fully unrolled by the compiler */
-        const int32_t a = c0[j], b = c1[j], u = w0[j], v = w1[j];
-        acc00 += a * u;
-        acc01 += a * v;
-        acc10 += b * u;
-        acc11 += b * v;
-      }
-    }
-    for (; i < n; ++i) {
+    for (int32_t i = 0; i < n; ++i) {
       const int32_t a = c0[i], b = c1[i], u = w0[i], v = w1[i];
       acc00 += a * u;
       acc01 += a * v;

@@ -100,58 +100,50 @@ static void dw_pixel(const dw_geom *g, const int8_t *x, const int8_t *w, int32_t
 }
 
 /* acc_i += x[i] * w[i] for four channels, at one tap. */
-#define DW_TAP4(xp, wp)            \
-  do {                             \
-    const int8_t *xt_ = (xp);      \
-    const int8_t *wt_ = (wp);      \
-    acc0 += xt_[0] * wt_[0];       \
-    acc1 += xt_[1] * wt_[1];       \
-    acc2 += xt_[2] * wt_[2];       \
-    acc3 += xt_[3] * wt_[3];       \
+#define DW_TAP4(xp, wp)      \
+  do {                       \
+    const int8_t *xt_ = (xp); \
+    const int8_t *wt_ = (wp); \
+    acc0 += xt_[0] * wt_[0]; \
+    acc1 += xt_[1] * wt_[1]; \
+    acc2 += xt_[2] * wt_[2]; \
+    acc3 += xt_[3] * wt_[3]; \
   } while (0)
 
-/* A 3x3 interior pixel, depth multiplier 1, from the folded bias; `x` is the input under tap (0, 0). */
+/*
+ * A 3x3 interior pixel, depth multiplier 1, from the folded bias; `x` is the input under tap (0, 0). The three
+ * taps of a filter row are unrolled; the rows are a loop, which keeps the address arithmetic in registers.
+ */
 static void dw_pixel_3x3_interior(const dw_geom *g, const int8_t *x, const int32_t *folded_bias, int8_t *out) {
   const int32_t c_count = g->in_c;
   const int32_t tx = g->x_tap_step;
   const int32_t ty = g->x_row_step;
-  const int8_t *w = g->weights;
   int32_t c = 0;
   for (; c + 3 < c_count; c += 4) {
     int32_t acc0 = folded_bias[c], acc1 = folded_bias[c + 1], acc2 = folded_bias[c + 2], acc3 = folded_bias[c + 3];
-    const int8_t *x0 = x + c;
-    const int8_t *x1 = x0 + ty;
-    const int8_t *x2 = x1 + ty;
-    const int8_t *wk = w + c;
-    DW_TAP4(x0, wk);
-    DW_TAP4(x0 + tx, wk + c_count);
-    DW_TAP4(x0 + 2 * tx, wk + 2 * c_count);
-    DW_TAP4(x1, wk + 3 * c_count);
-    DW_TAP4(x1 + tx, wk + 4 * c_count);
-    DW_TAP4(x1 + 2 * tx, wk + 5 * c_count);
-    DW_TAP4(x2, wk + 6 * c_count);
-    DW_TAP4(x2 + tx, wk + 7 * c_count);
-    DW_TAP4(x2 + 2 * tx, wk + 8 * c_count);
+    const int8_t *xr = x + c;
+    const int8_t *wr = g->weights + c;
+    for (int32_t ky = 0; ky < 3; ++ky) {
+      DW_TAP4(xr, wr);
+      DW_TAP4(xr + tx, wr + c_count);
+      DW_TAP4(xr + 2 * tx, wr + 2 * c_count);
+      xr += ty;
+      wr += 3 * c_count;
+    }
     out[c] = dw_requantize(g, acc0, c);
     out[c + 1] = dw_requantize(g, acc1, c + 1);
     out[c + 2] = dw_requantize(g, acc2, c + 2);
     out[c + 3] = dw_requantize(g, acc3, c + 3);
   }
   for (; c < c_count; ++c) {
-    const int8_t *x0 = x + c;
-    const int8_t *x1 = x0 + ty;
-    const int8_t *x2 = x1 + ty;
-    const int8_t *wk = w + c;
     int32_t acc = folded_bias[c];
-    acc += x0[0] * wk[0];
-    acc += x0[tx] * wk[c_count];
-    acc += x0[2 * tx] * wk[2 * c_count];
-    acc += x1[0] * wk[3 * c_count];
-    acc += x1[tx] * wk[4 * c_count];
-    acc += x1[2 * tx] * wk[5 * c_count];
-    acc += x2[0] * wk[6 * c_count];
-    acc += x2[tx] * wk[7 * c_count];
-    acc += x2[2 * tx] * wk[8 * c_count];
+    const int8_t *xr = x + c;
+    const int8_t *wr = g->weights + c;
+    for (int32_t ky = 0; ky < 3; ++ky) {
+      acc += xr[0] * wr[0] + xr[tx] * wr[c_count] + xr[2 * tx] * wr[2 * c_count];
+      xr += ty;
+      wr += 3 * c_count;
+    }
     out[c] = dw_requantize(g, acc, c);
   }
 }
