@@ -30,12 +30,15 @@ interface Row {
   flash: number;
   sram: number;
   macs: number;
+  compileMs: number;
 }
 
 async function measure(model: string): Promise<Row> {
   const board = getBoard('cortex-m4');
+  const started = performance.now();
   const graph = loadModelFile(join(SHARED, 'models/mlperf-tiny', `${model}.tflite`));
   const compiled = compileGraph(graph, { board, rounding: 'double' });
+  const compileMs = performance.now() - started;
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
   try {
     writeOutputDir(join(dir, 'model'), compiled.files);
@@ -49,6 +52,7 @@ async function measure(model: string): Promise<Row> {
       flash: run.flashBytes!,
       sram: run.sramBytes!,
       macs: compiled.report.macs,
+      compileMs,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -62,11 +66,11 @@ const rows: Row[] = [];
 for (const model of MODELS) rows.push(await measure(model));
 
 const lines = [
-  '| model | instructions / inference | vs TFLM+CMSIS-NN | MACs / instruction | arena B (lower bound) | vs TFLM | image flash B | vs TFLM | image SRAM B | vs TFLM |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| model | instructions / inference | vs TFLM+CMSIS-NN | MACs / instruction | arena B (lower bound) | vs TFLM | image flash B | vs TFLM | image SRAM B | vs TFLM | compile ms |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => {
     const p = PEERS[r.model]!;
-    return `| ${r.model} | ${fmt(r.instructions)} | ${ratio(r.instructions, p.instructions)} | ${(r.macs / r.instructions).toFixed(3)} | ${fmt(r.arena)} (${fmt(r.lowerBound)}) | ${ratio(r.arena, p.arena)} | ${fmt(r.flash)} | ${ratio(r.flash, p.flash)} | ${fmt(r.sram)} | ${ratio(r.sram, p.sram)} |`;
+    return `| ${r.model} | ${fmt(r.instructions)} | ${ratio(r.instructions, p.instructions)} | ${(r.macs / r.instructions).toFixed(3)} | ${fmt(r.arena)} (${fmt(r.lowerBound)}) | ${ratio(r.arena, p.arena)} | ${fmt(r.flash)} | ${ratio(r.flash, p.flash)} | ${fmt(r.sram)} | ${ratio(r.sram, p.sram)} | ${r.compileMs.toFixed(0)} |`;
   }),
 ];
 process.stdout.write(`cortex-m4 (QEMU mps2-an386, -icount shift=0), input: golden input0; ratios < 1 mean tinyforge uses less\n\n${lines.join('\n')}\n`);

@@ -171,7 +171,8 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
       outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: ctx.options.rounding,
     };
 
-    // Interior pixels start from bias[o] + input_offset * sum W[o] (exact: every tap is inside the image).
+    // Every output starts from bias[o] + input_offset * sum W[o]: exact, as the kernels read taps outside the image as
+    // the input zero point (whose (x + input_offset) * w is 0, as in TFLite, where they are skipped).
     const taps = filterH * filterW * inC;
     const wData = w.data as Int8Array;
     const folded = new Int32Array(outC);

@@ -1,8 +1,9 @@
 /**
  * @fileoverview PAD and PADV2, int8 (TFLite reference_ops::Pad as TFLM runs it): the input placed
- * inside an output filled with the pad value, the output zero point for PAD and the constant
- * third input for PADV2 (quantized like the output, as TFLM requires). Paddings are a constant
- * [rank, 2] int32 / int64 input, non-negative. The input bytes are copied unchanged, as TFLM does.
+ * inside an output filled with the pad value: the output zero point for PAD (and PADV2 without a
+ * third input), else PADV2's constant third input (quantized like the output, as TFLM requires).
+ * Paddings are a constant [rank, 2] int32 input (TFLM reads them as int32), non-negative. The input
+ * bytes are copied unchanged, as TFLM does.
  */
 import type { Tensor } from '../ir/graph.ts';
 import { describeNode, describeTensor, elementCount } from '../ir/graph.ts';

@@ -2,7 +2,8 @@
  * @fileoverview RESHAPE: the input's bytes under another shape. The target shape comes from a
  * constant 1-D int32 second input when there is one (TFLite's ShapeIsVector rule), else from the
  * options' new_shape; one dimension may be -1 (inferred), and the legacy new_shape [0] means a
- * scalar. No kernel: the planner gives the output the input's buffer.
+ * scalar. No kernel: the planner gives the output the input's buffer (see prepareAlias for
+ * constant inputs).
  */
 import type { Tensor } from '../ir/graph.ts';
 import { describeTensor, elementCount } from '../ir/graph.ts';

@@ -1,6 +1,7 @@
 /**
  * @fileoverview SQUEEZE: drops size-1 dimensions (those listed in squeeze_dims, negative counted
- * from the end, or all of them when the list is empty). No kernel: the output aliases the input.
+ * from the end, or all of them when the list is empty). No kernel: the output aliases the input
+ * (see prepareAlias for constant inputs).
  */
 import { describeTensor } from '../ir/graph.ts';
 import { InvalidModelError } from '../errors.ts';

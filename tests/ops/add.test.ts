@@ -107,6 +107,29 @@ test(`${OP}: host C == reference on every configuration, in one program`, async 
   });
 });
 
+test(`${OP}: a constant operand (per-channel offset in flash): reference == TFLite runtime == host C`, async () => {
+  const b = new GraphBuilder('const_operand');
+  const x = b.input('x', [1, 3, 5, 6], { scale: 0.04, zeroPoint: -5 });
+  const offsets = b.constant('offsets', [6], 'int8', b.random.int8Array(6), { scale: 0.02, zeroPoint: 3 });
+  b.output(b.add(OP, [x, offsets], { activation: 'relu' }, { scale: 0.05, zeroPoint: -20 }));
+  b.output(b.add(OP, [offsets, x], { activation: 'none' }, { scale: 0.05, zeroPoint: 9 }));
+  const graph = b.build();
+  const pg = prepareGraph(graph, { rounding: 'double' });
+  const tflite = await loadTfliteRuntime();
+  const model = graphToTflite(graph);
+  const random = new Random(909);
+  const runs = Array.from({ length: 4 }, () => [new Uint8Array(random.int8Array(90).buffer)]);
+  const host = await runHostC(graph, runs);
+  runs.forEach((run, r) => {
+    const ref = runReference(pg, run);
+    const want = tflite.run(model, run);
+    ref.forEach((out, k) => {
+      assert.is(hex(out), hex(want[k]!), `run ${r}, output ${k}: TFLite`);
+      assert.is(hex(host[r]![k]!), hex(out), `run ${r}, output ${k}: host C`);
+    });
+  });
+});
+
 test(`${OP}: refuses what TFLM cannot run`, () => {
   const build = (a: number[], bShape: number[], qo: Q, act: Activation = 'none', dtype: 'int8' | 'int16' = 'int8') => {
     const b = new GraphBuilder('bad');

@@ -33,10 +33,10 @@ const CASES: readonly Case[] = [
   { shape: [2, 8, 8, 3], win: [2, 2, 2, 2], padding: 'valid', act: 'none', q: [0.1, 0] },
   { shape: [1, 7, 5, 8], win: [5, 4, 3, 1], padding: 'same', act: 'relu6', q: [0.05, 7] },
   { shape: [1, 6, 6, 1], win: [1, 1, 1, 1], padding: 'valid', act: 'none', q: [0.3, 100] },
-  { shape: [1, 7, 9, 4], win: [7, 9, 7, 9], padding: 'valid', act: 'none', q: [0.02, -50] },
+  { shape: [1, 7, 9, 4], win: [7, 9, 7, 9], padding: 'valid', act: 'none', q: [0.02, 127] },
   { shape: [2, 5, 5, 3], win: [3, 3, 1, 1], padding: 'same', act: 'relu_n1_to_1', q: [0.02, 10] },
   { shape: [1, 10, 3, 2], win: [4, 2, 3, 2], padding: 'same', act: 'relu', q: [0.04, -128] },
-  { shape: [1, 4, 4, 6], win: [4, 4, 4, 4], padding: 'same', act: 'relu6', q: [0.1, 127] },
+  { shape: [1, 4, 4, 6], win: [2, 3, 2, 2], padding: 'same', act: 'relu6', q: [0.03, -128] },
   { shape: [1, 9, 9, 2], win: [2, 2, 3, 3], padding: 'same', act: 'none', q: [0.07, 1] },
   { shape: [1, 3, 13, 7], win: [3, 6, 2, 5], padding: 'valid', act: 'relu', q: [0.01, -1] },
 ];

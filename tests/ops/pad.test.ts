@@ -10,6 +10,7 @@ import { tensorBytes } from '../../compiler/ir/graph.ts';
 import { GraphBuilder } from '../../compiler/frontend/builder/builder.ts';
 import type { QuantSpec } from '../../compiler/frontend/builder/builder.ts';
 import { graphToTflite } from '../../compiler/frontend/builder/to_tflite.ts';
+import { importTflite } from '../../compiler/frontend/tflite/import.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
@@ -38,10 +39,13 @@ async function check(graph: Graph, runs = 4, seed = 11): Promise<Uint8Array[][]>
   const rt = await loadTfliteRuntime();
   const model = graphToTflite(graph);
   const label = (r: number, o: number) => `${graph.name} run ${r} output ${graph.tensors[graph.outputs[o]!]!.name}`;
+  // The same model read back by the importer: the TFLite options round-trip to the same attributes.
+  const imported = prepareGraph(importTflite(model, graph.name), { rounding: 'double' });
   inputs.forEach((ins, r) => {
     const got = rt.run(model, ins);
     assert.is(got.length, graph.outputs.length);
     got.forEach((g, o) => assert.equal(i8(want[r]![o]!), i8(g), `${label(r, o)}: reference vs TFLite`));
+    runReference(imported, ins).forEach((g, o) => assert.equal(i8(g), i8(want[r]![o]!), `${label(r, o)}: imported vs built`));
   });
   const c = await runHostC(graph, inputs);
   c.forEach((outs, r) => outs.forEach((g, o) => assert.equal(i8(g), i8(want[r]![o]!), `${label(r, o)}: host C vs reference`)));

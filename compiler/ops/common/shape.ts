@@ -66,10 +66,6 @@ export function copyTensorData(from: TensorData, to: TensorData): void {
   (to as unknown as { set(source: TensorData): void }).set(from);
 }
 
-export function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /**
  * A strided gather: output element i (row-major over `dims`) is input[offset + sum_k idx_k * strides[k]].
  * Strides are in elements and may be negative (reversed slices).

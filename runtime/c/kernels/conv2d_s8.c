@@ -170,7 +170,7 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   g.output_offset = output_offset;
   g.act_min = act_min;
   g.act_max = act_max;
-  /* Two columns; unused (NULL-free, never dereferenced) for 1x1 filters, whose columns are the input pixels. */
+  /* Two columns (1x1 filters would not use them: their columns are the input pixels). */
   int8_t *col0 = (int8_t *)scratch;
   int8_t *col1 = col0 + g.filter_size;
 
@@ -181,14 +181,20 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
     int32_t oy = 0, ox = 0;
     for (int32_t left = out_h * out_w; left > 0;) {
       const int8_t *c0 = conv_column(&g, image, oy, ox, col0);
-      if (++ox == out_w) ox = 0, ++oy;
       if (left == 1) {
         conv_pixel(&g, c0, out);
         out += out_c;
         break;
       }
+      if (++ox == out_w) {
+        ox = 0;
+        ++oy;
+      }
       const int8_t *c1 = conv_column(&g, image, oy, ox, col1);
-      if (++ox == out_w) ox = 0, ++oy;
+      if (++ox == out_w) {
+        ox = 0;
+        ++oy;
+      }
       conv_pixel_pair(&g, c0, c1, out, out + out_c);
       out += 2 * out_c;
       left -= 2;
