@@ -146,8 +146,8 @@ export function prepare(graph: Graph): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// TFLM golden answers from activations_oracle.cc (TFLM's kernels on the real gemmlowp header); see
-// fixtures/gen_activations_golden.ts.
+// TFLM golden answers from tflm_int8_activations.cc (TFLM's kernels on the real gemmlowp header); see
+// fixtures/gen_tflm_int8_activations.ts.
 
 export interface ActivationsGolden {
   readonly logistic: readonly { scale: string; zeroPoint: number; outputs: string }[];
@@ -157,7 +157,7 @@ export interface ActivationsGolden {
 }
 
 export function activationsGolden(): ActivationsGolden {
-  return JSON.parse(readFileSync(new URL('./fixtures/activations_golden.json', import.meta.url), 'utf8')) as ActivationsGolden;
+  return JSON.parse(readFileSync(new URL('./fixtures/tflm_int8_activations.json', import.meta.url), 'utf8')) as ActivationsGolden;
 }
 
 /** A float32 from its bit pattern in hex. */

@@ -171,8 +171,10 @@ function emitSource(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): st
           return cInt(a.value);
         case 'table':
           return pool.add(`tf_table_${step}_${tableIndex++}`, a.dtype, a.values);
-        case 'scratch':
-          return `(void *)(tf_arena_bytes + ${plan.scratchOffsets.get(step)})`;
+        case 'scratch': {
+          const offset = plan.scratchOffsets.get(step);
+          return offset === undefined ? 'NULL' : `(void *)(tf_arena_bytes + ${offset})`;
+        }
       }
     });
     body.comment(`${node.origin}: ${node.op} -> ${node.outputs.map((id) => describeTensor(graph.tensors[id]!)).join(', ')}`);
