@@ -81,7 +81,7 @@ export const hardSwish: OpDef<Record<string, never>, LutParams> = {
       reluishMultiplierFixedpointInt16: downScaleInt32ToInt16Multiplier(reluish.multiplier),
       reluishMultiplierExponent: reluish.shift,
     };
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => hardSwishS8(q, quant)));
+    return preparedLut(ctx, buildLut('int8', (q) => hardSwishS8(q, quant)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

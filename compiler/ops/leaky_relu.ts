@@ -52,7 +52,7 @@ export const leakyRelu: OpDef<LeakyReluAttrs, LutParams> = {
       alpha: quantizeMultiplier(Math.fround(Math.fround(inputScale * alpha) / outputScale)),
       identity: quantizeMultiplier(Math.fround(inputScale / outputScale)),
     };
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => leakyReluS8(q, quant)));
+    return preparedLut(ctx, buildLut('int8', (q) => leakyReluS8(q, quant)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

@@ -61,7 +61,7 @@ export const logistic: OpDef<Record<string, never>, LutParams> = {
       throw new UnsupportedError(`${describeNode(ctx.node as Node)}: int8 logistic needs output zero point -128, ${describeTensor(output)} has ${zeroPointOf(output)}`);
     }
     const scaling = sigmoidInputScaling(input, ctx.node);
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => logisticS8(q, scaling)));
+    return preparedLut(ctx, buildLut('int8', (q) => logisticS8(q, scaling)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

@@ -73,7 +73,7 @@ export const quantize: OpDef<Record<string, never>, QuantizeParams> = {
     const m = quantizeMultiplier(Math.fround(scaleOf(input)) / outputScale);
     const inputZeroPoint = zeroPointOf(input);
     const inputType = input.dtype as 'int8' | 'uint8';
-    const table = buildLut(inputType, 'int8', (q) => requantizeS8(q, inputZeroPoint, m.multiplier, m.shift, outputZeroPoint));
+    const table = buildLut(inputType, (q) => requantizeS8(q, inputZeroPoint, m.multiplier, m.shift, outputZeroPoint));
     const prepared = preparedLut(ctx, table);
     return { ...prepared, params: { kind: 'lut', ...prepared.params } };
   },

@@ -46,7 +46,7 @@ export const relu: OpDef<Record<string, never>, LutParams> = {
   prepare(ctx) {
     const { input, output } = requireElementwise(ctx, ['int8'], ['int8']);
     const quant = reluQuant(scaleOf(input), zeroPointOf(input), scaleOf(output), zeroPointOf(output));
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => reluS8(q, quant)));
+    return preparedLut(ctx, buildLut('int8', (q) => reluS8(q, quant)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

@@ -37,7 +37,7 @@ export const relu6: OpDef<Record<string, never>, LutParams> = {
     if (six === null) {
       throw new UnsupportedError(`${describeNode(ctx.node as Node)}: 6.0 is not representable with the scale ${scaleOf(input)} of ${describeTensor(input)}`);
     }
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => relu6S8(q, zero, six)));
+    return preparedLut(ctx, buildLut('int8', (q) => relu6S8(q, zero, six)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

@@ -69,7 +69,10 @@ export function softmaxExpTable(q: SoftmaxQuant): Int32Array {
   return table;
 }
 
-/** The output shift of a row: TFLM checks it is at most 31 (it is, unless more than 511 elements tie at the maximum). */
+/**
+ * The output shift of a row. TFLM checks it is at most 31, and aborts when the sum of exps reaches 512 (which
+ * takes more than 511 elements close to the row maximum); the kernel clamps it to 31 there instead.
+ */
 function outputExponent(numBitsOverUnit: number): number {
   return Math.min(31, numBitsOverUnit + 31 - 8);
 }

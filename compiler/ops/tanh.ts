@@ -32,7 +32,7 @@ export const tanh: OpDef<Record<string, never>, LutParams> = {
   prepare(ctx) {
     const { input } = requireElementwise(ctx, ['int8'], ['int8']);
     const scaling = sigmoidInputScaling(input, ctx.node);
-    return preparedLut(ctx, buildLut('int8', 'int8', (q) => tanhS8(q, scaling)));
+    return preparedLut(ctx, buildLut('int8', (q) => tanhS8(q, scaling)));
   },
 
   evaluate: (p, [input], [output]) => applyLut(p, input!, output!),

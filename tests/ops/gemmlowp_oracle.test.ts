@@ -1,7 +1,7 @@
 /**
  * LOGISTIC, TANH, HARD_SWISH and SOFTMAX against fixtures/tflm_int8_activations.cc (TFLM's int8 kernels on the
  * real gemmlowp header) live, on thousands of seeded random quantizations and rows; a wider net than the
- * recorded golden tables. Needs g++ and the Debian package libgemmlowp-dev; skipped (with a note) without them.
+ * recorded golden tables. Needs g++ and the Debian package libgemmlowp-dev (scripts/setup installs both); fails loudly without them.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -16,14 +16,7 @@ import { sweep } from './elementwise_harness.ts';
 
 const GEMMLOWP = '/usr/include/gemmlowp/fixedpoint/fixedpoint.h';
 const SOURCE = new URL('./fixtures/tflm_int8_activations.cc', import.meta.url);
-const available = existsSync(GEMMLOWP) && (() => {
-  try {
-    execFileSync('g++', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+if (!existsSync(GEMMLOWP)) throw new Error(`gemmlowp_oracle.test.ts needs ${GEMMLOWP}: apt-get install libgemmlowp-dev (scripts/setup installs it)`);
 
 const bits = (x: number): string => new Uint32Array(new Float32Array([x]).buffer)[0]!.toString(16);
 
@@ -88,7 +81,7 @@ function cases(): Case[] {
   return out;
 }
 
-(available ? test : test.skip)('activations: tinyforge equals TFLM on the real gemmlowp for 3,400 random cases', () => {
+test('activations: tinyforge equals TFLM on the real gemmlowp for 3,400 random cases', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-oracle-'));
   try {
     const exe = join(dir, 'oracle');
@@ -105,7 +98,5 @@ function cases(): Case[] {
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-if (!available) console.log(`gemmlowp_oracle.test.ts: skipped (needs g++ and ${GEMMLOWP}: apt-get install libgemmlowp-dev)`);
 
 test.run();

@@ -1,8 +1,8 @@
 /**
  * LOGISTIC int8: TFLM's fixed-point sigmoid as a 256-entry table. Exactness comes from the TFLM/gemmlowp
- * golden tables (which include power-of-two scales, where the real sigmoid lands on rounding ties); the
- * TFLite runtime, whose int8 logistic is a float table, rounds such ties either way and does not saturate
- * early like TFLM's input radius does at large scales, is checked on scales where neither happens. Host C is checked against the reference.
+ * golden tables, which include power-of-two scales (where the real sigmoid lands on rounding ties) and
+ * large ones (where TFLM's input radius saturates early). The TFLite runtime, whose int8 logistic is a
+ * float table that does neither, is checked on scales where the two agree. Host C against the reference.
  */
 import { test } from 'uvu';
 import { UnsupportedError } from '../../compiler/errors.ts';

@@ -1,7 +1,8 @@
 /**
  * TANH int8: TFLM's fixed-point tanh as a 256-entry table. Exactness comes from the TFLM/gemmlowp golden
- * tables (including power-of-two scales with rounding ties); the TFLite runtime (a float table: it rounds
- * ties either way and lacks TFLM's early saturation at large scales) on scales where neither happens; host C against the reference.
+ * tables (power-of-two scales with rounding ties, large scales where TFLM's input radius saturates early);
+ * the TFLite runtime (a float table, which does neither) is checked on scales where the two agree; host C
+ * against the reference.
  */
 import { test } from 'uvu';
 import { UnsupportedError } from '../../compiler/errors.ts';

@@ -17,20 +17,17 @@ import { requireDType } from './checks.ts';
 
 export interface LutParams {
   readonly size: number;
-  /** Output value for each input byte, indexed by `byte & 0xff`. */
-  readonly table: Int8Array | Uint8Array;
+  /** int8 output for each input byte, indexed by `byte & 0xff`. */
+  readonly table: Int8Array;
 }
 
-const RANGE: Record<'int8' | 'uint8', readonly [number, number]> = { int8: [-128, 127], uint8: [0, 255] };
-
-/** The table of `fn` over every value of an 8-bit input type; `fn` returns the output value. */
-export function buildLut(inputType: 'int8' | 'uint8', outputType: 'int8' | 'uint8', fn: (q: number) => number): Int8Array | Uint8Array {
-  const table = outputType === 'int8' ? new Int8Array(256) : new Uint8Array(256);
-  const [lo, hi] = RANGE[inputType];
-  const [outLo, outHi] = RANGE[outputType];
-  for (let q = lo; q <= hi; q++) {
+/** The table of `fn` (which returns an int8) over every value of an int8 or uint8 input. */
+export function buildLut(inputType: 'int8' | 'uint8', fn: (q: number) => number): Int8Array {
+  const table = new Int8Array(256);
+  const lo = inputType === 'int8' ? -128 : 0;
+  for (let q = lo; q < lo + 256; q++) {
     const v = fn(q);
-    if (!Number.isInteger(v) || v < outLo || v > outHi) throw new Error(`LUT entry ${v} for input ${q} is not a ${outputType}`);
+    if (!Number.isInteger(v) || v < -128 || v > 127) throw new Error(`LUT entry ${v} for input ${q} is not an int8`);
     table[q & 0xff] = v;
   }
   return table;
@@ -39,25 +36,17 @@ export function buildLut(inputType: 'int8' | 'uint8', outputType: 'int8' | 'uint
 /** Reference semantics of every LUT operator: output[i] = table[input[i] & 0xff]. */
 export function applyLut(p: LutParams, input: TensorData | null, output: TensorData): void {
   const x = input as Int8Array | Uint8Array;
-  const y = output as Int8Array | Uint8Array;
+  const y = output as Int8Array;
   for (let i = 0; i < p.size; i++) y[i] = p.table[x[i]! & 0xff]!;
 }
 
-const KERNEL_SUFFIX: Record<'int8' | 'uint8', string> = { int8: 's8', uint8: 'u8' };
-
-/** The kernel that applies a table: lut_s8 for int8 -> int8, lut_u8_s8 / lut_s8_u8 for mixed 8-bit types. */
-export function lutKernelName(inputType: 'int8' | 'uint8', outputType: 'int8' | 'uint8'): string {
-  return inputType === outputType && inputType === 'int8' ? 'lut_s8' : `lut_${KERNEL_SUFFIX[inputType]}_${KERNEL_SUFFIX[outputType]}`;
-}
-
-/** The prepared form of a LUT operator: `lut_*(input, output, size, table)`. */
-export function preparedLut(ctx: PrepareContext<object>, table: Int8Array | Uint8Array): Prepared<LutParams> {
+/** The prepared form of a LUT operator: lut_s8 (int8 input) or lut_u8_s8 (uint8 input) `(input, output, size, table)`. */
+export function preparedLut(ctx: PrepareContext<object>, table: Int8Array): Prepared<LutParams> {
   const input = ctx.inputs[0]!;
-  const output = ctx.outputs[0]!;
   const size = elementCount(input.shape);
   const kernel: KernelCall = {
-    name: lutKernelName(input.dtype as 'int8' | 'uint8', output.dtype as 'int8' | 'uint8'),
-    args: [arg.input(ctx, 0), arg.output(ctx), arg.int(size), arg.table('int8', Array.from(new Int8Array(table.buffer, table.byteOffset, 256)))],
+    name: input.dtype === 'uint8' ? 'lut_u8_s8' : 'lut_s8',
+    args: [arg.input(ctx, 0), arg.output(ctx), arg.int(size), arg.table('int8', Array.from(table))],
   };
   return { params: { size, table }, kernel, scratchBytes: 0, macs: 0 };
 }

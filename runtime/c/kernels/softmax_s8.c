@@ -71,7 +71,7 @@ void softmax_s8(const int8_t *input, int8_t *output, int32_t outer, int32_t dept
     const int32_t shifted_sum_minus_one = (int32_t)(((uint32_t)sum << headroom_plus_one) - 0x80000000u);
     const int32_t shifted_scale = softmax_one_over_one_plus_x(shifted_sum_minus_one);
     int32_t exponent = 12 - headroom_plus_one + 31 - 8;
-    if (exponent > 31) exponent = 31; /* TFLM aborts there (more than 511 elements at the maximum) */
+    if (exponent > 31) exponent = 31; /* TFLM aborts there: a sum of exps >= 512 */
     for (int32_t c = 0; c < depth; ++c) {
       const int32_t e = exp_table[max - in[c]];
       const int32_t unsat = tf_rounding_divide_by_pot(tf_saturating_rounding_doubling_high_mul(shifted_scale, e), exponent);
