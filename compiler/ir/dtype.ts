@@ -1,18 +1,6 @@
 /** Element types the IR knows. Activations are int8; biases int32; LUTs int8/int16; float only at the edges. */
 export type DType = 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'float32' | 'bool';
 
-export type TypedArrayOf<D extends DType> = D extends 'int8'
-  ? Int8Array
-  : D extends 'uint8' | 'bool'
-    ? Uint8Array
-    : D extends 'int16'
-      ? Int16Array
-      : D extends 'int32'
-        ? Int32Array
-        : D extends 'int64'
-          ? BigInt64Array
-          : Float32Array;
-
 export type TensorData = Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array | Float32Array;
 
 const BYTES: Record<DType, number> = { int8: 1, uint8: 1, bool: 1, int16: 2, int32: 4, int64: 8, float32: 4 };

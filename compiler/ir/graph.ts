@@ -52,10 +52,6 @@ export function tensorBytes(t: Tensor): number {
   return elementCount(t.shape) * bytesPerElement(t.dtype);
 }
 
-export function isConstant(t: Tensor): boolean {
-  return t.data !== null;
-}
-
 export function describeTensor(t: Tensor): string {
   return `tensor ${t.id} '${t.name}' [${t.shape.join('x')}] ${t.dtype}`;
 }

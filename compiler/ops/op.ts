@@ -13,8 +13,6 @@ export interface CompileOptions {
   readonly rounding: Rounding;
 }
 
-export const DEFAULT_COMPILE_OPTIONS: CompileOptions = { rounding: 'double' };
-
 /** Decoded TFLite builtin options (field names as in schema.fbs, defaults applied). */
 export type TfliteOptions = Readonly<Record<string, number | boolean | readonly number[]>>;
 
