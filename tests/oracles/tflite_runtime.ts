@@ -125,7 +125,7 @@ class WasmReader {
     if (shift < 32 && b & 0x40) result |= -1 << shift;
     return result | 0;
   }
-  skip(n: number): void {
+  advance(n: number): void {
     this.pos += n;
   }
 }
@@ -163,7 +163,7 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
     const id = r.byte();
     const size = r.u32();
     if (id !== 0) sections.set(id, { start: r.pos, end: r.pos + size });
-    r.skip(size);
+    r.advance(size);
   }
   const need = (id: number, what: string) => {
     const s = sections.get(id);
@@ -188,8 +188,8 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
   if (imp) {
     const t = new WasmReader(out, imp.start);
     for (let n = t.u32(); n > 0; n--) {
-      t.skip(t.u32()); // module
-      t.skip(t.u32()); // field
+      t.advance(t.u32()); // module
+      t.advance(t.u32()); // field
       const kind = t.byte();
       if (kind === 0) {
         t.u32();
@@ -199,7 +199,7 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
         const hasMax = t.byte() & 1; // limits
         t.u32();
         if (hasMax) t.u32();
-      } else if (kind === 3) t.skip(2);
+      } else if (kind === 3) t.advance(2);
       else throw new Error(`disableXnnpack: unknown import kind ${kind}`);
     }
   }
@@ -232,7 +232,7 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
           at = indexOfBytes(out, needle, at + 1, t.pos + len);
         }
       }
-      t.skip(len);
+      t.advance(len);
     }
   }
   if (addrs.length !== 1) throw new Error(`disableXnnpack: log string found ${addrs.length} times in data segments`);
@@ -248,7 +248,7 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
       const bodyStart = t.pos;
       const bodyEnd = bodyStart + size;
       if (indexOfBytes(out, constInsn, bodyStart, bodyEnd) !== -1) hits.push({ index: importedFuncs + i, bodyStart, bodyEnd });
-      t.skip(size);
+      t.advance(size);
     }
   }
   if (hits.length !== 1) throw new Error(`disableXnnpack: ${hits.length} functions reference the XNNPACK log string`);
@@ -267,7 +267,7 @@ export function disableXnnpack(wasm: Uint8Array): Uint8Array {
     const d = t.s32();
     const tail = [0x36, 0x02, 0x04, 0x20, 0x00, 0x20];
     if (tail.every((b, k) => out[t.pos + k] === b)) {
-      t.skip(tail.length);
+      t.advance(tail.length);
       t.u32();
       if (out[t.pos] === 0x36 && out[t.pos + 1] === 0x02 && out[t.pos + 2] === 0x00) {
         deleter = d;
