@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: for each MLPerf Tiny model, instructions per inference on cortex-m4 (QEMU
  * -icount, deterministic), arena bytes, flash and SRAM of the linked image, MACs per
- * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios.
+ * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios; then the wasm
+ * module's median time per inference in this Node.js against the TFLite WebAssembly runtime.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { writeOutputDir } from '../compiler/output.ts';
 import { getBoard } from '../targets/boards.ts';
 import { runModel } from '../targets/run.ts';
 import { SHARED } from '../tests/helpers/shared.ts';
+import { measureWasmSpeed } from './wasm_speed.ts';
 
 /** TFLM + CMSIS-NN on the same QEMU core, measured by the same method (shared/notes/peers.md). */
 const PEERS: Readonly<Record<string, { instructions: number; arena: number; flash: number; sram: number }>> = {
@@ -37,7 +39,7 @@ async function measure(model: string): Promise<Row> {
   const board = getBoard('cortex-m4');
   const started = performance.now();
   const graph = loadModelFile(join(SHARED, 'models/mlperf-tiny', `${model}.tflite`));
-  const compiled = compileGraph(graph, { board, rounding: 'double' });
+  const compiled = await compileGraph(graph, { board, rounding: 'double' });
   const compileMs = performance.now() - started;
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
   try {
@@ -74,3 +76,17 @@ const lines = [
   }),
 ];
 process.stdout.write(`cortex-m4 (QEMU mps2-an386, -icount shift=0), input: golden input0; ratios < 1 mean tinyforge uses less\n\n${lines.join('\n')}\n`);
+
+const speeds = [];
+for (const model of MODELS) {
+  speeds.push(await measureWasmSpeed(join(SHARED, 'models/mlperf-tiny', `${model}.tflite`), join(SHARED, 'golden/tflm', model, 'input0.bin')));
+}
+const ms = (x: number) => x.toFixed(3);
+const wasmLines = [
+  '| model | tinyforge wasm SIMD ms | tinyforge wasm scalar ms | TFLite WASM (SIMD, XNNPACK) ms | ratio (SIMD / TFLite) | model.wasm B |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...speeds.map((s) => `| ${s.model} | ${ms(s.simdMs)} | ${ms(s.scalarMs)} | ${ms(s.tfliteMs)} | ${ratio(s.simdMs, s.tfliteMs)} | ${fmt(s.wasmBytes)} |`),
+];
+process.stdout.write(
+  `\nwasm: median ms per inference, single-threaded, Node.js ${process.version}, same input, alternating rounds; ratios < 1 mean tinyforge is faster\n\n${wasmLines.join('\n')}\n`,
+);

@@ -1,6 +1,6 @@
 /**
  * @fileoverview The compiler pipeline: graph -> prepared ops -> memory plan -> budget check
- * -> C sources. Pure: it returns files, it does not write them (see output.ts).
+ * -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
 import { tensorBytes } from './ir/graph.ts';
@@ -9,8 +9,10 @@ import type { PreparedGraph } from './passes/prepare.ts';
 import { prepareGraph } from './passes/prepare.ts';
 import type { MemoryPlan } from './plan/memory.ts';
 import { planMemory } from './plan/memory.ts';
-import type { GeneratedFile } from './backend/c/emit_model.ts';
+import type { GeneratedFile } from './backend/generated_file.ts';
 import { emitC } from './backend/c/emit_model.ts';
+import { emitWasm } from './backend/wasm/emit_wasm.ts';
+import type { WasmModuleStats } from './backend/wasm/emit_wasm.ts';
 import type { Board } from '../targets/boards.ts';
 import { BudgetError } from './errors.ts';
 import { buildReport } from './report.ts';
@@ -21,6 +23,8 @@ export interface CompileSettings {
   readonly rounding: Rounding;
   /** For provenance headers: how the user invoked the compiler. */
   readonly commandLine?: string;
+  /** wasm target: also write model.wat. */
+  readonly wat?: boolean;
 }
 
 export interface CompiledModel {
@@ -39,6 +43,8 @@ export interface Manifest {
   readonly inputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
   readonly outputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
   readonly arenaBytes: number;
+  /** wasm target only. */
+  readonly wasm?: WasmModuleStats;
 }
 
 export const MANIFEST_FILE = 'tinyforge.json';
@@ -52,14 +58,25 @@ export function analyze(graph: Graph, settings: CompileSettings): { prepared: Pr
   return { prepared, plan, report };
 }
 
-export function compileGraph(graph: Graph, settings: CompileSettings): CompiledModel {
-  const { prepared, plan, report } = analyze(graph, settings);
-  checkBudget(report);
+export async function compileGraph(graph: Graph, settings: CompileSettings): Promise<CompiledModel> {
+  const { prepared, plan, report: analysis } = analyze(graph, settings);
+  checkBudget(analysis);
   const provenance = `model '${graph.name}', target ${settings.board.name}, rounding ${settings.rounding}${settings.commandLine ? `; ${settings.commandLine}` : ''}`;
   const io = (id: number) => {
     const t = graph.tensors[id]!;
     return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t) };
   };
+  let backendFiles: readonly GeneratedFile[];
+  let wasm: WasmModuleStats | undefined;
+  let report = analysis;
+  if (settings.board.kind === 'wasm') {
+    const emitted = await emitWasm(prepared, plan, { provenance, text: settings.wat ?? false });
+    backendFiles = emitted.files;
+    wasm = emitted.stats;
+    report = { ...analysis, text: analysis.text + formatWasmStats(emitted.stats) };
+  } else {
+    backendFiles = emitC(prepared, plan, { provenance });
+  }
   const manifest: Manifest = {
     tinyforge: 1,
     model: graph.name,
@@ -68,13 +85,21 @@ export function compileGraph(graph: Graph, settings: CompileSettings): CompiledM
     inputs: graph.inputs.map(io),
     outputs: graph.outputs.map(io),
     arenaBytes: plan.arenaBytes,
+    ...(wasm ? { wasm } : {}),
   };
   const files = [
-    ...emitC(prepared, plan, { provenance }),
+    ...backendFiles,
     { name: MANIFEST_FILE, contents: JSON.stringify(manifest, null, 2) + '\n' },
     { name: REPORT_FILE, contents: report.text },
   ];
   return { prepared, plan, report, files };
+}
+
+function formatWasmStats(s: WasmModuleStats): string {
+  return [
+    `wasm module            model.wasm ${s.wasmBytes} B (SIMD), model.scalar.wasm ${s.scalarWasmBytes} B`,
+    `wasm linear memory     ${s.memoryBytes} B, fixed (constants ${s.constantBytes} B + arena ${s.arenaBytes} B, in 64 KiB pages)`,
+  ].join('\n') + '\n';
 }
 
 function checkBudget(report: CompileReport): void {

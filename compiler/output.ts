@@ -1,7 +1,7 @@
 /** @fileoverview Writes generated files all-or-nothing: a failed compile leaves no partial output folder. */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { GeneratedFile } from './backend/c/emit_model.ts';
+import type { GeneratedFile } from './backend/generated_file.ts';
 
 export function writeOutputDir(outDir: string, files: readonly GeneratedFile[]): void {
   const target = resolve(outDir);

@@ -90,7 +90,12 @@ function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<Comp
   lines.push(`MACs per inference     ${r.macs}`);
   lines.push(`peak                   at ${r.peak.label}`);
   lines.push(formatArenaReport(plan.arena, plan.describeBuffer));
-  lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
-  lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
+  if (board.kind === 'wasm') {
+    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (the arena; the module has no C stack or heap)`);
+    lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (the module's data segment)`);
+  } else {
+    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
+    lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
+  }
   return lines.join('\n') + '\n';
 }

@@ -5,9 +5,9 @@
  * a simulator that has megabytes to spare.
  */
 
-export type TargetName = 'cortex-m4' | 'cortex-m7' | 'cortex-m55' | 'host';
+export type TargetName = 'cortex-m4' | 'cortex-m7' | 'cortex-m55' | 'host' | 'wasm';
 
-export const TARGET_NAMES: readonly TargetName[] = ['cortex-m4', 'cortex-m7', 'cortex-m55', 'host'];
+export const TARGET_NAMES: readonly TargetName[] = ['cortex-m4', 'cortex-m7', 'cortex-m55', 'host', 'wasm'];
 
 export interface MemoryRegion {
   /** First address of the region. */
@@ -18,7 +18,7 @@ export interface MemoryRegion {
 
 export interface Board {
   readonly name: TargetName;
-  readonly kind: 'qemu' | 'host';
+  readonly kind: 'qemu' | 'host' | 'wasm';
   /** One line for reports and error messages. */
   readonly description: string;
   /** Core / FPU selection for the C compiler (empty for host). */
@@ -104,6 +104,19 @@ const BOARDS: Readonly<Record<TargetName, Board>> = {
     ram: { origin: 0, bytes: DEFAULT_BUDGET.sramBytes },
     stackBytes: DEFAULT_STACK_BYTES,
     heapBytes: DEFAULT_HEAP_BYTES,
+    physical: { flashBytes: Number.MAX_SAFE_INTEGER, ramBytes: Number.MAX_SAFE_INTEGER },
+  },
+  // The same budget as the boards by default: the module is the device's program, run on a laptop. Its kernels
+  // need no C stack or heap; the module's own linear memory is in the compile report.
+  wasm: {
+    name: 'wasm',
+    kind: 'wasm',
+    description: 'WebAssembly module for Node.js and browsers (SIMD and scalar builds), run in Node',
+    cflags: [],
+    flash: { origin: 0, bytes: DEFAULT_BUDGET.flashBytes },
+    ram: { origin: 0, bytes: DEFAULT_BUDGET.sramBytes },
+    stackBytes: 0,
+    heapBytes: 0,
     physical: { flashBytes: Number.MAX_SAFE_INTEGER, ramBytes: Number.MAX_SAFE_INTEGER },
   },
 };

@@ -1,7 +1,7 @@
 /**
- * @fileoverview Runs a built program on its board (QEMU system emulation with semihosting, or
- * natively for host) and runs a whole model directory end to end: inputs in, outputs,
- * instruction counts and memory figures out.
+ * @fileoverview Runs a built program on its board (QEMU system emulation with semihosting, natively
+ * for host, in this Node.js for wasm) and runs a whole model directory end to end: inputs in,
+ * outputs, instruction counts (or time, for wasm) and memory figures out.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { buildProgram, type BuildOptions } from './build.ts';
 import { parseHarnessOutput, renderRunInputs, type InputBytes } from './harness/protocol.ts';
 import { readModelHeader } from './model_header.ts';
 import { runTool } from './tools.ts';
+import { runWasmModel } from './wasm/run_node.ts';
 
 export interface RunOptions {
   /** The guest is killed after this long; the default is generous for a big model under QEMU. */
@@ -65,6 +66,10 @@ export interface RunModelOptions extends RunOptions {
   readonly includeDirs?: readonly string[];
   /** Leave the temporary build directory in place (its path is in error messages). */
   readonly keepWorkDir?: boolean;
+  /** wasm: run the SIMD build (default: when Node has SIMD) or the scalar one. */
+  readonly simd?: boolean;
+  /** wasm: also time the first input (median ms per inference). */
+  readonly measure?: boolean;
 }
 
 export interface ModelRun {
@@ -79,6 +84,9 @@ export interface ModelRun {
   /** See build.ts for exactly what these count; null on host. */
   readonly flashBytes: number | null;
   readonly sramBytes: number | null;
+  /** wasm only: median ms per inference of the first input (when measured), size of the module that ran. */
+  readonly msPerInference?: number | null;
+  readonly wasmBytes?: number;
 }
 
 /** A program that ran but failed: non-zero exit (invoke error, CPU fault, stack overflow). */
@@ -108,6 +116,11 @@ export async function runModel(
   inputs: readonly InputBytes[],
   options: RunModelOptions = {},
 ): Promise<ModelRun> {
+  if (board.kind === 'wasm') {
+    if (inputs.length === 0) throw new Error('runModel needs at least one input');
+    const run = await runWasmModel(modelDir, inputs.map((i) => new Uint8Array(i.buffer, i.byteOffset, i.byteLength)), options);
+    return { outputs: run.outputs, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null, msPerInference: run.msPerInference, wasmBytes: run.wasmBytes };
+  }
   const header = await readModelHeader(modelDir);
   if (inputs.length === 0) {
     throw new Error('runModel needs at least one input');

@@ -18,6 +18,7 @@ interface CompileFlags {
   rounding: Rounding;
   sram?: number;
   flash?: number;
+  wat?: boolean;
   json?: boolean;
 }
 
@@ -38,7 +39,13 @@ function reportJson(report: CompileReport): object {
 export async function compileCommand(model: string, flags: CompileFlags): Promise<void> {
   const graph = loadModelFile(model);
   const board = boardFor(flags);
-  const compiled = compileGraph(graph, { board, rounding: flags.rounding, commandLine: `tinyforge compile ${model} --target ${flags.target} --rounding ${flags.rounding}` });
+  if (flags.wat && board.kind !== 'wasm') throw new UserError(`--wat needs --target wasm (target is ${board.name})`);
+  const compiled = await compileGraph(graph, {
+    board,
+    rounding: flags.rounding,
+    wat: flags.wat,
+    commandLine: `tinyforge compile ${model} --target ${flags.target} --rounding ${flags.rounding}`,
+  });
   writeOutputDir(flags.out, compiled.files);
   if (flags.json) process.stdout.write(JSON.stringify({ out: flags.out, ...reportJson(compiled.report) }) + '\n');
   else process.stdout.write(`${compiled.report.text}\nwrote ${compiled.files.length} files to ${flags.out}\n`);
@@ -55,6 +62,7 @@ interface RunFlags {
   output?: string;
   target?: string;
   timeout: number;
+  simd: boolean;
   json?: boolean;
 }
 
@@ -83,10 +91,13 @@ function readInputs(files: readonly string[], manifest: Manifest): Uint8Array[] 
 export async function runCommand(dir: string, flags: RunFlags): Promise<void> {
   const manifest = readManifest(dir);
   const board = getBoard(flags.target ?? manifest.target);
+  if ((board.kind === 'wasm') !== (manifest.target === 'wasm')) {
+    throw new UserError(`${dir} was compiled for ${manifest.target} and cannot run on ${board.name}: recompile with --target ${board.name}`);
+  }
   const inputs = readInputs(flags.input, manifest);
   let result;
   try {
-    result = await runModel(board, dir, inputs, { timeoutMs: flags.timeout });
+    result = await runModel(board, dir, inputs, { timeoutMs: flags.timeout, simd: flags.simd ? undefined : false, measure: board.kind === 'wasm' });
   } catch (e) {
     throw new UserError(`running on ${board.name} failed: ${(e as Error).message}`);
   }
@@ -107,6 +118,7 @@ export async function runCommand(dir: string, flags: RunFlags): Promise<void> {
     flashBytes: result.flashBytes,
     sramBytes: result.sramBytes,
     stackBytes: result.stackBytes,
+    ...(board.kind === 'wasm' ? { msPerInference: result.msPerInference, wasmBytes: result.wasmBytes } : {}),
     runs,
   };
   if (flags.json) {
@@ -123,5 +135,8 @@ export async function runCommand(dir: string, flags: RunFlags): Promise<void> {
   lines.push(`arena: ${manifest.arenaBytes} B`);
   if (result.flashBytes !== null) lines.push(`image flash: ${result.flashBytes} B, image SRAM: ${result.sramBytes} B (from the linker)`);
   if (result.stackBytes !== null) lines.push(`stack used: ${result.stackBytes} B`);
+  if (result.msPerInference != null) {
+    lines.push(`time: ${result.msPerInference.toFixed(4)} ms per inference (median, this Node.js, ${flags.simd ? 'SIMD' : 'scalar'} build of ${result.wasmBytes} B)`);
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }

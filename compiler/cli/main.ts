@@ -19,7 +19,7 @@ function collect(value: string, previous: string[]): string[] {
 
 function program(): Command {
   const cli = new Command('tinyforge')
-    .description('Compile int8 TFLite models to C for microcontrollers and run them on an emulated Cortex-M.')
+    .description('Compile int8 TFLite models to C for microcontrollers or to WebAssembly, and run them on an emulated Cortex-M, natively or in Node.js.')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const target = () => new Option('-t, --target <target>', 'target board/core').choices(TARGET_NAMES as string[]);
@@ -27,24 +27,26 @@ function program(): Command {
 
   cli
     .command('compile')
-    .description('compile MODEL into a self-contained C library in the output folder')
+    .description('compile MODEL into a self-contained C library (Cortex-M, host) or WebAssembly module with a typed wrapper (wasm) in the output folder')
     .argument('<model>', '.tflite file')
     .addOption(target().default('cortex-m4'))
     .requiredOption('-o, --out <dir>', 'output folder (replaced as a whole; nothing is written on error)')
     .addOption(rounding())
     .option('--sram <bytes>', 'SRAM budget in bytes (default: the board\'s, 262144)', positiveInt)
     .option('--flash <bytes>', 'flash budget in bytes (default: the board\'s, 1048576)', positiveInt)
+    .option('--wat', 'wasm target: also write model.wat, the text form of model.wasm')
     .option('--json', 'print the report as JSON')
     .action(async (model: string, opts) => compileCommand(model, opts));
 
   cli
     .command('run')
-    .description('build a compiled folder for its target and run it (QEMU for Cortex-M, natively for host)')
+    .description('build a compiled folder for its target and run it (QEMU for Cortex-M, natively for host, in Node.js for wasm, with timing)')
     .argument('<dir>', 'folder written by `tinyforge compile`')
     .option('-i, --input <file>', 'raw bytes of the input tensor(s), in the model\'s layout; repeat to run several inputs', collect, [])
     .option('-o, --output <file>', 'write the raw output bytes (all runs, in order) to this file')
     .addOption(new Option('-t, --target <target>', 'run on another target than the one compiled for').choices(TARGET_NAMES as string[]))
     .option('--timeout <ms>', 'give up on a run after this many milliseconds', positiveInt, 120000)
+    .option('--no-simd', 'wasm: run model.scalar.wasm instead of the SIMD build')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts) => runCommand(dir, opts));
 

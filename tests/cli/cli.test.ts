@@ -58,6 +58,57 @@ test('run refuses an input of the wrong size, naming both sizes', () => {
   assert.match(r.stderr, /has 10 bytes; the model's input .* needs 490/);
 });
 
+test('compile --target wasm writes both modules, the typed wrapper, and model.wat on request', () => {
+  const out = join(work, 'kws-wasm');
+  const r = tinyforge(['compile', KWS, '--target', 'wasm', '--wat', '-o', out]);
+  assert.is(r.status, 0, r.stderr);
+  for (const f of ['model.wasm', 'model.scalar.wasm', 'model.js', 'model.d.ts', 'model.wat', 'tinyforge.json', 'report.txt']) assert.ok(existsSync(join(out, f)), f);
+  assert.not.ok(existsSync(join(out, 'model.c')), 'no C sources in a wasm build');
+  assert.match(r.stdout, /wasm module\s+model\.wasm \d+ B \(SIMD\), model\.scalar\.wasm \d+ B/);
+  assert.match(r.stdout, /wasm linear memory\s+\d+ B, fixed/);
+  assert.match(readFileSync(join(out, 'model.wat'), 'utf8'), /^\(module/);
+  assert.match(readFileSync(join(out, 'model.d.ts'), 'utf8'), /invoke\(input: Int8Array\): Int8Array;/);
+});
+
+test('the KWS model.wasm is under 100 KB', () => {
+  const bytes = readFileSync(join(work, 'kws-wasm', 'model.wasm')).length;
+  assert.ok(bytes < 100_000, `${bytes} B`);
+});
+
+test('run on a wasm build: golden outputs, msPerInference and wasmBytes in the JSON, SIMD and --no-simd', () => {
+  const out = join(work, 'kws-wasm');
+  const input = join(work, 'in0-wasm.bin');
+  writeFileSync(input, goldenInput('kws_ref_model', 0));
+  const expected = [Array.from(new Int8Array(Uint8Array.from(goldenOutput('kws_ref_model', 0)).buffer))];
+  const sizes = new Set<number>();
+  for (const flags of [[], ['--no-simd']]) {
+    const r = tinyforge(['run', out, '--input', input, '--json', ...flags]);
+    assert.is(r.status, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.is(json.target, 'wasm');
+    assert.equal(json.outputs, expected);
+    assert.ok(json.msPerInference > 0 && json.msPerInference < 1000, `msPerInference ${json.msPerInference}`);
+    assert.is(json.instructions, null);
+    sizes.add(json.wasmBytes);
+  }
+  assert.equal([...sizes].sort(), [readFileSync(join(out, 'model.scalar.wasm')).length, readFileSync(join(out, 'model.wasm')).length].sort());
+  const text = tinyforge(['run', out, '--input', input]);
+  assert.match(text.stdout, /time: \d+\.\d+ ms per inference \(median/);
+});
+
+test('a wasm build cannot run on a C target, nor a C build on wasm; --wat needs --target wasm', () => {
+  const r = tinyforge(['run', join(work, 'kws-wasm'), '--target', 'cortex-m4']);
+  assert.is(r.status, 1);
+  assert.match(r.stderr, /compiled for wasm and cannot run on cortex-m4/);
+  const c = tinyforge(['run', join(work, 'kws'), '--target', 'wasm']);
+  assert.is(c.status, 1);
+  assert.match(c.stderr, /compiled for cortex-m4 and cannot run on wasm/);
+  const wat = tinyforge(['compile', KWS, '--target', 'cortex-m4', '--wat', '-o', join(work, 'nowat')]);
+  assert.is(wat.status, 1);
+  assert.match(wat.stderr, /--wat needs --target wasm/);
+  assert.not.ok(existsSync(join(work, 'nowat')));
+});
+
 test('usage errors exit 2', () => {
   assert.is(tinyforge(['compile', HELLO]).status, 2);
   assert.is(tinyforge(['compile', HELLO, '-o', join(work, 'x'), '--target', 'pdp11']).status, 2);

@@ -1,6 +1,7 @@
 /**
  * Every model with TFLM golden vectors: the reference interpreter, the host C build (with
- * ASan/UBSan) and the QEMU builds for every Cortex-M target produce TFLM's bytes exactly.
+ * ASan/UBSan), the QEMU builds for every Cortex-M target and the wasm module (SIMD and scalar
+ * builds) produce TFLM's bytes exactly.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -29,6 +30,13 @@ for (const model of GOLDEN_MODELS) {
       const run = await runCompiled(graph, inputs, target);
       cases.forEach((k) => assert.equal(Buffer.from(concatBytes(run.outputs[k]!)), Buffer.from(golden[k]!), `input ${k}`));
       if (target !== 'host') assert.ok(run.instructions!.every((n) => n > 0), 'instruction counts');
+    });
+  }
+
+  for (const simd of [true, false]) {
+    test(`${model.name}: wasm ${simd ? 'SIMD' : 'scalar'} build == TFLM golden`, async () => {
+      const run = await runCompiled(graph, inputs, 'wasm', 'double', { simd });
+      cases.forEach((k) => assert.equal(Buffer.from(concatBytes(run.outputs[k]!)), Buffer.from(golden[k]!), `input ${k}`));
     });
   }
 }

@@ -44,7 +44,7 @@ function mutate(original: Uint8Array, random: Random): Uint8Array {
   }
 }
 
-test(`${CASES} mutated models: compile or a UserError, never a crash, a hang or partial output`, () => {
+test(`${CASES} mutated models: compile or a UserError, never a crash, a hang or partial output`, async () => {
   const work = mkdtempSync(join(tmpdir(), 'tinyforge-fuzz-'));
   const random = new Random(20261126);
   // The small models get most of the cases: a mutation of a big one that still parses costs a full compile.
@@ -61,7 +61,7 @@ test(`${CASES} mutated models: compile or a UserError, never a crash, a hang or 
       const out = join(work, `case${i}`);
       const started = performance.now();
       try {
-        writeOutputDir(out, compileGraph(loadModelBytes(bytes, `case${i}`), { board, rounding: 'double' }).files);
+        writeOutputDir(out, (await compileGraph(loadModelBytes(bytes, `case${i}`), { board, rounding: 'double' })).files);
         tally.compiled++;
         rmSync(out, { recursive: true });
       } catch (e) {

@@ -1,6 +1,7 @@
 /**
  * `--rounding single` matches the real TFLite runtime (WASM, XNNPACK off) byte for byte on
- * seeded random inputs, for every shared TFLite model, in the reference and in the host C build.
+ * seeded random inputs, for every shared TFLite model: in the reference on all of them, in the
+ * wasm builds (SIMD and scalar) on all of them, and in the host C build on the first four.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +11,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runCompiled, runHostAndWasm } from '../helpers/backends.ts';
 import { GOLDEN_MODELS, concatBytes } from '../helpers/shared.ts';
 
 const INPUTS_PER_MODEL = 24;
@@ -26,8 +27,12 @@ for (const model of GOLDEN_MODELS) {
     const inputs = Array.from({ length: INPUTS_PER_MODEL }, () => new Uint8Array(random.int8Array(inputBytes).buffer));
     const expected = inputs.map((input) => Buffer.from(concatBytes(tflite.run(bytes, [input]))));
     inputs.forEach((input, i) => assert.equal(Buffer.from(concatBytes(runReference(pg, [input]))), expected[i], `reference, input ${i}`));
-    const host = await runHostC(graph, inputs.slice(0, 4), { rounding: 'single' });
+    const host = await runHostAndWasm(graph, inputs.slice(0, 4), { rounding: 'single' });
     host.forEach((outs, i) => assert.equal(Buffer.from(concatBytes(outs)), expected[i], `host C, input ${i}`));
+    for (const simd of [true, false]) {
+      const wasm = await runCompiled(graph, inputs, 'wasm', 'single', { simd });
+      wasm.outputs.forEach((outs, i) => assert.equal(Buffer.from(concatBytes(outs)), expected[i], `wasm ${simd ? 'SIMD' : 'scalar'}, input ${i}`));
+    }
   });
 }
 

@@ -19,7 +19,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runCompiled, runHostC } from '../helpers/backends.ts';
+import { runCompiled, runHostAndWasm } from '../helpers/backends.ts';
 
 /** uvu's assert.throws predicate: an error of class `type` whose message matches `pattern`. */
 const fails = (type: new (...args: never[]) => Error, pattern = /./) => (e: Error) => e instanceof type && pattern.test(e.message);
@@ -143,7 +143,7 @@ test('the rounding modes differ somewhere, so the comparisons above can fail', (
 for (const rounding of ['double', 'single'] as const) {
   test(`host C == reference (${rounding} rounding), byte for byte`, async () => {
     const ref = reference(rounding);
-    const host = await runHostC(graph, runs, { rounding });
+    const host = await runHostAndWasm(graph, runs, { rounding });
     runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(host[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));
   });
 }

@@ -17,7 +17,7 @@ import { graphToTflite } from '../../compiler/frontend/builder/to_tflite.ts';
 import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runHostAndWasm } from '../helpers/backends.ts';
 
 export interface UnaryCase {
   readonly op: string;
@@ -121,7 +121,7 @@ export async function expectTflite(graph: Graph, runs: readonly (readonly Uint8A
 
 /** Host C (ASan + UBSan) == reference, byte for byte, for every run and output (one build). */
 export async function expectHostC(graph: Graph, runs: readonly (readonly Uint8Array[])[]): Promise<void> {
-  const c = await runHostC(graph, runs);
+  const c = await runHostAndWasm(graph, runs);
   runs.forEach((inputs, run) => {
     const ref = reference(graph, inputs);
     ref.forEach((r, o) => assertSameOutput(graph, o, r, c[run]![o]!, inputs, `host C vs reference (run ${run})`));

@@ -16,7 +16,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runHostAndWasm } from '../helpers/backends.ts';
 
 const OP = 'MaxPool2D';
 interface Case {
@@ -88,7 +88,7 @@ test(`${OP}: host C == reference on every configuration, in one program`, async 
   const random = new Random(414);
   const perCase = CASES.map((c) => inputsFor(c, random, 2));
   const runs = [0, 1, 2, 3].map((r) => perCase.map((caseRuns) => caseRuns[r]!));
-  const host = await runHostC(graph, runs);
+  const host = await runHostAndWasm(graph, runs);
   runs.forEach((run, r) => {
     runReference(pg, run).forEach((out, k) => assert.is(hex(host[r]![k]!), hex(out), `run ${r}, case ${k}`));
   });

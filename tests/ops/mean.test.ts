@@ -24,7 +24,7 @@ import { runReference } from '../../compiler/reference/interpreter.ts';
 import { quantizeMultiplier, roundHalfAwayFromZero } from '../../compiler/ops/common/fixed_point.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runHostAndWasm } from '../helpers/backends.ts';
 
 type Q = readonly [scale: number, zeroPoint: number];
 interface Case {
@@ -203,7 +203,7 @@ test('Mean: host C == reference on every configuration, in one program', async (
   const random = new Random(808);
   const perCase = all.map((c) => inputsFor(c, random, 2));
   const runs = [0, 1, 2, 3].map((r) => perCase.map((caseRuns) => bytes(caseRuns[r]!)));
-  const host = await runHostC(graph, runs);
+  const host = await runHostAndWasm(graph, runs);
   runs.forEach((run, r) => {
     runReference(pg, run).forEach((out, k) => assert.is(hex(host[r]![k]!), hex(out), `run ${r}, case ${k}`));
   });

@@ -14,7 +14,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runHostAndWasm } from '../helpers/backends.ts';
 
 // ---- harness (same in each data-movement op test) ------------------------------------------------
 const Q = { scale: 0.05, zeroPoint: 3 };
@@ -45,7 +45,7 @@ async function check(graph: Graph, runs = 4, seed = 11): Promise<Uint8Array[][]>
     got.forEach((g, o) => assert.equal(i8(want[r]![o]!), i8(g), `${label(r, o)}: reference vs TFLite`));
     runReference(imported, ins).forEach((g, o) => assert.equal(i8(g), i8(want[r]![o]!), `${label(r, o)}: imported vs built`));
   });
-  const c = await runHostC(graph, inputs);
+  const c = await runHostAndWasm(graph, inputs);
   c.forEach((outs, r) => outs.forEach((g, o) => assert.equal(i8(g), i8(want[r]![o]!), `${label(r, o)}: host C vs reference`)));
   return want;
 }

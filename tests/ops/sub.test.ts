@@ -17,7 +17,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostC } from '../helpers/backends.ts';
+import { runHostAndWasm } from '../helpers/backends.ts';
 import { opDef } from '../../compiler/ops/index.ts';
 import { quantizeMultiplier } from '../../compiler/ops/common/fixed_point.ts';
 import { addSubMultipliers } from '../../compiler/ops/common/elementwise_quant.ts';
@@ -132,7 +132,7 @@ test(`${OP}: host C == reference on every configuration, in one program`, async 
   // Per case: two random runs, then all -128, then all 127.
   const perCase = all.map((c) => inputsFor(c, random, 2));
   const runs = [0, 1, 2, 3].map((r) => perCase.flatMap((caseRuns) => caseRuns[r]!));
-  const host = await runHostC(graph, runs);
+  const host = await runHostAndWasm(graph, runs);
   runs.forEach((run, r) => {
     const ref = runReference(pg, run);
     ref.forEach((out, k) => assert.is(hex(host[r]![k]!), hex(out), `run ${r}, case ${k}`));

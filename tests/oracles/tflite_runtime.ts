@@ -6,7 +6,10 @@
  * DEPTHWISE_CONV_2D, ADD, pooling and softmax match TFLM exactly. So this is bit-exact with a reference interpreter
  * in `single` rounding mode, and within ±1 LSB per conv/FC op of TFLM's double rounding.
  *
- * Used by tests only; never imported by the compiler.
+ * `createTfliteRuntime({ simd: true, xnnpack: true })` is the runtime as shipped at its fastest single-threaded
+ * setting (SIMD build, XNNPACK on): the speed peer of `npm run bench`, not an oracle.
+ *
+ * Used by tests and the bench only; never imported by the compiler.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,14 +17,28 @@ import { createRequire } from 'node:module';
 export interface TfliteRuntime {
   /** Runs the model once per call; inputs are raw bytes of each input tensor in order; returns raw bytes of each output tensor. */
   run(model: Uint8Array, inputs: readonly Uint8Array[]): Uint8Array[];
+  /** One interpreter kept for many runs (for timing); close() frees it. */
+  open(model: Uint8Array): TfliteSession;
+}
+
+export interface TfliteSession {
+  /** Copies the inputs in, runs, returns copies of the outputs. */
+  run(inputs: readonly Uint8Array[]): Uint8Array[];
+  /** Copies the inputs in once, for `infer()`. */
+  setInputs(inputs: readonly Uint8Array[]): void;
+  /** Runs on the inputs already set; nothing is copied. */
+  infer(): void;
+  close(): void;
 }
 
 export interface TfliteRuntimeOptions {
   /**
    * Leave TFLite's default XNNPACK delegate on (it requantizes in float: not bit-exact with anything).
-   * Only for tests that check the oracle really has it off. Default false.
+   * For timing comparisons (bench) and for tests that check the oracle really has it off. Default false.
    */
   xnnpack?: boolean;
+  /** Load the SIMD build (`tflite_web_api_cc_simd`) instead of the plain one. Default false. */
+  simd?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -300,7 +317,7 @@ const LOG_LINES_KEPT = 50;
 /** Loads a fresh WASM instance (not cached). Prefer `loadTfliteRuntime()`. */
 export async function createTfliteRuntime(options: TfliteRuntimeOptions = {}): Promise<TfliteRuntime> {
   const require = createRequire(import.meta.url);
-  const jsPath = require.resolve('@tensorflow/tfjs-tflite/wasm/tflite_web_api_cc.js');
+  const jsPath = require.resolve(`@tensorflow/tfjs-tflite/wasm/tflite_web_api_cc${options.simd ? '_simd' : ''}.js`);
   const wasmPath = jsPath.replace(/\.js$/, '.wasm');
   // The Emscripten glue is a CommonJS/UMD script (`module.exports = tflite_web_api_ModuleFactory`; its package has no
   // "type": "module"), so createRequire loads it as-is. Passing `wasmBinary` means it never fetches or reads files.
@@ -333,45 +350,70 @@ export async function createTfliteRuntime(options: TfliteRuntimeOptions = {}): P
     }
   };
 
-  return {
-    run(model: Uint8Array, inputs: readonly Uint8Array[]): Uint8Array[] {
-      log.length = 0;
-      const modelPtr = M._malloc(model.length);
-      if (!modelPtr) throw failure(`malloc(${model.length}) failed`);
-      const owned: EmbindObject[] = [];
-      try {
-        M.HEAPU8.set(model, modelPtr);
-        const status = M.TFLiteWebModelRunner.CreateFromBufferAndOptions(modelPtr, model.length, {
-          numThreads: 1,
-          enableProfiling: false,
-          maxProfilingBufferEntries: 1024,
-        });
-        owned.push(status);
-        if (!status.ok()) throw failure(`cannot create interpreter: ${status.errorMessage()}`);
-        const runner = status.value(); // moves the runner out of the status: both must be deleted
-        if (!runner) throw failure('StatusOr holds no runner');
-        owned.push(runner);
-
-        const ins = drain(runner.GetInputs());
-        owned.push(...ins);
-        const outs = drain(runner.GetOutputs());
-        owned.push(...outs);
+  const open = (model: Uint8Array): TfliteSession => {
+    log.length = 0;
+    const modelPtr = M._malloc(model.length);
+    if (!modelPtr) throw failure(`malloc(${model.length}) failed`);
+    const owned: EmbindObject[] = [];
+    const close = () => {
+      for (const o of owned.reverse()) o.delete();
+      owned.length = 0;
+      M._free(modelPtr); // after the runner: the interpreter reads the flatbuffer in place
+    };
+    try {
+      M.HEAPU8.set(model, modelPtr);
+      const status = M.TFLiteWebModelRunner.CreateFromBufferAndOptions(modelPtr, model.length, {
+        numThreads: 1,
+        enableProfiling: false,
+        maxProfilingBufferEntries: 1024,
+      });
+      owned.push(status);
+      if (!status.ok()) throw failure(`cannot create interpreter: ${status.errorMessage()}`);
+      const runner = status.value(); // moves the runner out of the status: both must be deleted
+      if (!runner) throw failure('StatusOr holds no runner');
+      owned.push(runner);
+      const ins = drain(runner.GetInputs());
+      owned.push(...ins);
+      const outs = drain(runner.GetOutputs());
+      owned.push(...outs);
+      const setInputs = (inputs: readonly Uint8Array[]) => {
         if (inputs.length !== ins.length) throw failure(`model has ${ins.length} inputs, got ${inputs.length}`);
         ins.forEach((info, i) => {
           const dst = bytesOf(info);
           const src = inputs[i]!;
           if (src.length !== dst.length) {
-            throw failure(
-              `input ${i} (${info.name}, ${info.dataType} [${info.shape}]) needs ${dst.length} bytes, got ${src.length}`,
-            );
+            throw failure(`input ${i} (${info.name}, ${info.dataType} [${info.shape}]) needs ${dst.length} bytes, got ${src.length}`);
           }
           dst.set(src);
         });
+      };
+      const infer = () => {
         if (!runner.Infer()) throw failure('Infer() failed');
-        return outs.map((info) => bytesOf(info).slice());
+      };
+      return {
+        setInputs,
+        infer,
+        run(inputs) {
+          setInputs(inputs);
+          infer();
+          return outs.map((info) => bytesOf(info).slice());
+        },
+        close,
+      };
+    } catch (e) {
+      close();
+      throw e;
+    }
+  };
+
+  return {
+    open,
+    run(model: Uint8Array, inputs: readonly Uint8Array[]): Uint8Array[] {
+      const session = open(model);
+      try {
+        return session.run(inputs);
       } finally {
-        for (const o of owned.reverse()) o.delete();
-        M._free(modelPtr); // after the runner: the interpreter reads the flatbuffer in place
+        session.close();
       }
     },
   };

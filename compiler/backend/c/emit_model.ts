@@ -11,12 +11,8 @@ import { describeTensor, tensorBytes } from '../../ir/graph.ts';
 import type { KernelArg, KernelCall } from '../../ops/op.ts';
 import type { PreparedGraph } from '../../passes/prepare.ts';
 import type { MemoryPlan } from '../../plan/memory.ts';
+import type { GeneratedFile } from '../generated_file.ts';
 import { CWriter, cArrayBody, cInt } from './c_writer.ts';
-
-export interface GeneratedFile {
-  readonly name: string;
-  readonly contents: string;
-}
 
 export interface CEmitOptions {
   /** Written into the provenance header of every generated file. */

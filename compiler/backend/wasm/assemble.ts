@@ -1,0 +1,182 @@
+/**
+ * @fileoverview Builds a model's module. The AssemblyScript compiler builds the runtime kernels (runtime/as) once
+ * per process and variant (SIMD or scalar, rounding) into a kernel library; each model then gets its `invoke`
+ * function written directly in binaryen IR (a sequence of kernel calls with constant arguments), its constants as a
+ * data segment and a fixed memory; binaryen optimises (unused kernels go away, calls may inline), and wabt, an
+ * implementation independent of the two that built the module, validates it and prints it as text on request.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type Binaryen from 'binaryen';
+import wabtFactory from 'wabt';
+import type { WasmLayout } from './layout.ts';
+import { WASM_PAGE_BYTES } from './layout.ts';
+import type { Rounding } from '../../ops/common/fixed_point.ts';
+
+// assemblyscript and binaryen are ES modules with top-level await and no CommonJS entry: they are imported
+// dynamically, on first use, which also spares every non-wasm compile their load time.
+
+const RUNTIME_DIR = fileURLToPath(new URL('../../../runtime/as/', import.meta.url));
+const LIBRARY_ENTRY = 'kernel_library.ts';
+const LIBRARY_OUTPUT = 'kernels.wasm';
+
+export interface AssembleOptions {
+  readonly simd: boolean;
+  readonly rounding: Rounding;
+  readonly text: boolean;
+}
+
+export interface AssembledModule {
+  readonly wasm: Uint8Array;
+  readonly wat: string | null;
+  /** Linear memory, fixed: initial = maximum. */
+  readonly memoryBytes: number;
+}
+
+/** Methods binaryen.js has but its typings (v131) still describe under older names. */
+interface DataSegmentApi {
+  getNumDataSegments(): number;
+  getDataSegmentByIndex(index: number): number;
+  getDataSegmentInfo(segment: number): { name: string; offset: number | null; data: ArrayBuffer; passive: boolean };
+}
+
+/** A failure of the toolchain on code we generated or ship: a compiler bug, never the user's input. */
+export class WasmAssembleError extends Error {
+  override name = 'WasmAssembleError';
+}
+
+/** Every kernel in runtime/as/kernels, exported under its own name. */
+function libraryEntry(): string {
+  const kernels = readdirSync(`${RUNTIME_DIR}kernels`).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  return kernels.map((k) => `export { ${k} } from './kernels/${k}';`).join('\n') + '\n';
+}
+
+async function compileKernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
+  const { default: asc } = await import('assemblyscript/asc');
+  const entry = libraryEntry();
+  let binary: Uint8Array | undefined;
+  const diagnostics: string[] = [];
+  const sink = { write: (chunk: string | Uint8Array) => diagnostics.push(String(chunk)) };
+  const result = await asc.main(
+    [
+      LIBRARY_ENTRY,
+      '--baseDir', RUNTIME_DIR,
+      '--outFile', LIBRARY_OUTPUT,
+      '--optimizeLevel', '3',
+      '--shrinkLevel', '0',
+      '--runtime', 'stub',
+      '--noAssert',
+      '--noExportMemory',
+      '--use', `TF_SINGLE_ROUNDING=${rounding === 'single' ? 1 : 0}`,
+      simd ? '--enable' : '--disable', 'simd',
+    ],
+    {
+      readFile: (name: string) => {
+        if (name === LIBRARY_ENTRY) return entry;
+        try {
+          return readFileSync(`${RUNTIME_DIR}${name}`, 'utf8');
+        } catch {
+          return null;
+        }
+      },
+      writeFile: (name: string, contents: Uint8Array | string) => {
+        if (name === LIBRARY_OUTPUT && typeof contents !== 'string') binary = contents;
+      },
+      listFiles: () => [],
+      stdout: sink,
+      stderr: sink,
+    },
+  );
+  if (result.error || !binary) {
+    throw new WasmAssembleError(`AssemblyScript failed to build the runtime kernels (runtime/as): ${result.error?.message ?? 'no output'}\n${diagnostics.join('')}`);
+  }
+  return binary;
+}
+
+const libraries = new Map<string, Promise<Uint8Array>>();
+
+/** The kernel library of one variant, built once per process (the AssemblyScript compiler keeps global state: one build at a time). */
+function kernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
+  const key = `${simd}:${rounding}`;
+  let library = libraries.get(key);
+  if (!library) {
+    const previous = Promise.all(libraries.values());
+    library = previous.then(() => compileKernelLibrary(simd, rounding));
+    library.catch(() => libraries.delete(key));
+    libraries.set(key, library);
+  }
+  return library;
+}
+
+function features(binaryen: typeof Binaryen, simd: boolean): Binaryen.Features {
+  const F = binaryen.Features;
+  const base = F.MutableGlobals | F.NontrappingFPToInt | F.BulkMemory | F.BulkMemoryOpt | F.SignExt;
+  return simd ? base | F.SIMD128 : base;
+}
+
+/** `invoke`: the layout's kernel calls in order, every argument an i32 constant. */
+function addInvoke(binaryen: typeof Binaryen, module: Binaryen.Module, layout: WasmLayout): void {
+  const calls = layout.calls.map((call) => {
+    const exported = module.getExport(call.kernel);
+    if (!exported) throw new WasmAssembleError(`no runtime kernel '${call.kernel}' in runtime/as/kernels (needed by ${call.comment})`);
+    const internal = binaryen.getExportInfo(exported).value;
+    const params = binaryen.expandType(binaryen.getFunctionInfo(module.getFunction(internal)).params);
+    if (params.length !== call.args.length || params.some((p) => p !== binaryen.i32)) {
+      throw new WasmAssembleError(`runtime kernel '${call.kernel}' takes ${params.length} parameters, but ${call.comment} passes ${call.args.length} i32 arguments`);
+    }
+    return module.call(internal, call.args.map((a) => module.i32.const(a)), binaryen.none);
+  });
+  module.addFunction('invoke', binaryen.none, binaryen.none, [], module.block(null, calls, binaryen.none));
+  for (let i = module.getNumExports() - 1; i >= 0; i--) module.removeExport(binaryen.getExportInfo(module.getExportByIndex(i)).name);
+  module.addFunctionExport('invoke', 'invoke');
+}
+
+/** Constants first, then the kernel library's own static data (if any) after the arena; memory fixed. */
+function setMemory(module: Binaryen.Module, layout: WasmLayout): number {
+  const api = module as unknown as DataSegmentApi;
+  const own = Array.from({ length: api.getNumDataSegments() }, (_, i) => {
+    const info = api.getDataSegmentInfo(api.getDataSegmentByIndex(i));
+    if (info.passive || info.offset === null) throw new WasmAssembleError('the runtime kernels must not use passive data segments');
+    return { offset: info.offset, data: new Uint8Array(info.data) };
+  });
+  if (own.length) throw new WasmAssembleError(`the runtime kernels must not have static data (they have ${own.length} segments): every table is a kernel argument`);
+  const pages = Math.max(1, Math.ceil(layout.staticBase / WASM_PAGE_BYTES));
+  module.setMemory(pages, pages, 'memory', [{ offset: module.i32.const(layout.dataBase), data: layout.data, passive: false }]);
+  return pages * WASM_PAGE_BYTES;
+}
+
+let wabt: ReturnType<typeof wabtFactory> | undefined;
+
+async function validate(wasm: Uint8Array, options: AssembleOptions): Promise<string | null> {
+  wabt ??= wabtFactory();
+  const module = (await wabt).readWasm(wasm, { readDebugNames: true, simd: options.simd, bulk_memory: true, sign_extension: true, sat_float_to_int: true, mutable_globals: true });
+  try {
+    module.validate();
+    return options.text ? module.toText({ foldExprs: false, inlineExport: true }) : null;
+  } catch (e) {
+    throw new WasmAssembleError(`wabt rejected the ${options.simd ? 'SIMD' : 'scalar'} module: ${(e as Error).message}`);
+  } finally {
+    module.destroy();
+  }
+}
+
+export async function assemble(layout: WasmLayout, options: AssembleOptions): Promise<AssembledModule> {
+  const library = await kernelLibrary(options.simd, options.rounding);
+  const { default: binaryen } = await import('binaryen');
+  const module = binaryen.readBinary(library);
+  let wasm: Uint8Array;
+  let memoryBytes: number;
+  try {
+    module.setFeatures(features(binaryen, options.simd));
+    addInvoke(binaryen, module, layout);
+    memoryBytes = setMemory(module, layout);
+    binaryen.setOptimizeLevel(3);
+    binaryen.setShrinkLevel(0);
+    module.optimize();
+    if (!module.validate()) throw new WasmAssembleError('binaryen rejected the optimised module');
+    wasm = module.emitBinary();
+  } finally {
+    module.dispose();
+  }
+  return { wasm, wat: await validate(wasm, options), memoryBytes };
+}
