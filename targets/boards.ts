@@ -145,7 +145,7 @@ export function withBudget(board: Board, budget: BudgetOverride): Board {
   const stackBytes = budget.stackBytes ?? board.stackBytes;
   checkBytes(board, 'sramBytes', sramBytes, board.physical.ramBytes);
   checkBytes(board, 'flashBytes', flashBytes, board.physical.flashBytes);
-  checkBytes(board, 'stackBytes', stackBytes, sramBytes - board.heapBytes);
+  if (budget.stackBytes !== undefined || board.stackBytes > 0) checkBytes(board, 'stackBytes', stackBytes, sramBytes - board.heapBytes);
   return {
     ...board,
     flash: { ...board.flash, bytes: flashBytes },

@@ -3,9 +3,6 @@
  * Bit-exact with runtime/c/tf_fixed_point.h (and so with tensorflow/lite/kernels/internal/common.h).
  */
 
-/* The rounding of CONV_2D / FULLY_CONNECTED requantization: 1 = TFLite's single rounding, 0 = TFLM's double
- * rounding. The wasm backend defines it per build (`asc --use TF_SINGLE_ROUNDING=0|1`). */
-
 // @ts-ignore: decorator
 @inline
 export function saturatingRoundingDoublingHighMul(a: i32, b: i32): i32 {
@@ -42,7 +39,7 @@ export function multiplyByQuantizedMultiplierSingle(x: i32, multiplier: i32, shi
   return <i32>((<i64>x * <i64>multiplier + round) >> totalShift);
 }
 
-/** Requantization of CONV_2D and FULLY_CONNECTED accumulators: the rounding is a build option. */
+/** Requantization of CONV_2D and FULLY_CONNECTED accumulators: the rounding is a build option (globals.d.ts). */
 // @ts-ignore: decorator
 @inline
 export function requantizeConv(acc: i32, multiplier: i32, shift: i32): i32 {

@@ -1,7 +1,7 @@
 /**
  * The bundled example, built by the TypeScript builder: its .tflite loads in the real TFLite
- * runtime, which agrees byte for byte with the reference (single rounding); the QEMU build
- * agrees with the reference (default rounding).
+ * runtime, which agrees byte for byte with the reference (single rounding); the QEMU build and
+ * both wasm builds agree with the reference (default rounding).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -43,5 +43,13 @@ test('cortex-m4 build == reference on the example', async () => {
   const run = await runCompiled(graph, inputs, 'cortex-m4');
   inputs.forEach((input, k) => assert.equal(Buffer.from(run.outputs[k]![0]!), Buffer.from(runReference(pg, [input])[0]!), `input ${k}`));
 });
+
+for (const simd of [true, false]) {
+  test(`wasm ${simd ? 'SIMD' : 'scalar'} build == reference on the example`, async () => {
+    const pg = prepareGraph(graph, { rounding: 'double' });
+    const run = await runCompiled(graph, inputs, 'wasm', 'double', { simd });
+    inputs.forEach((input, k) => assert.equal(Buffer.from(run.outputs[k]![0]!), Buffer.from(runReference(pg, [input])[0]!), `input ${k}`));
+  });
+}
 
 test.run();

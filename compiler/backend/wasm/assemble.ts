@@ -1,11 +1,10 @@
 /**
- * @fileoverview Builds a model's module. The AssemblyScript compiler builds the runtime kernels (runtime/as) once
- * per process and variant (SIMD or scalar, rounding) into a kernel library; each model then gets its `invoke`
- * function written directly in binaryen IR (a sequence of kernel calls with constant arguments), its constants as a
- * data segment and a fixed memory; binaryen optimises (unused kernels go away, calls may inline), and wabt, an
- * implementation independent of the two that built the module, validates it and prints it as text on request.
+ * @fileoverview Builds a model's module. The AssemblyScript compiler builds the runtime kernels (runtime/as, with
+ * the root asconfig.json) once per process and variant (SIMD or scalar, rounding) into a kernel library. Each model
+ * then gets its `invoke` function written directly in binaryen IR (its kernel calls in order, every argument a
+ * constant), its constants as a data segment and a fixed memory; binaryen optimises (unused kernels go away, calls
+ * may inline), and wabt, independent of the two that built the module, validates it and prints it as text on request.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Binaryen from 'binaryen';
 import wabtFactory from 'wabt';
@@ -16,9 +15,8 @@ import type { Rounding } from '../../ops/common/fixed_point.ts';
 // assemblyscript and binaryen are ES modules with top-level await and no CommonJS entry: they are imported
 // dynamically, on first use, which also spares every non-wasm compile their load time.
 
-const RUNTIME_DIR = fileURLToPath(new URL('../../../runtime/as/', import.meta.url));
-const LIBRARY_ENTRY = 'kernel_library.ts';
-const LIBRARY_OUTPUT = 'kernels.wasm';
+/** Builds runtime/as/index.ts, every kernel exported under its own name; written to memory, never to disk. */
+const ASCONFIG = fileURLToPath(new URL('../../../asconfig.json', import.meta.url));
 
 export interface AssembleOptions {
   readonly simd: boolean;
@@ -45,50 +43,21 @@ export class WasmAssembleError extends Error {
   override name = 'WasmAssembleError';
 }
 
-/** Every kernel in runtime/as/kernels, exported under its own name. */
-function libraryEntry(): string {
-  const kernels = readdirSync(`${RUNTIME_DIR}kernels`).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
-  return kernels.map((k) => `export { ${k} } from './kernels/${k}';`).join('\n') + '\n';
-}
-
 async function compileKernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
   const { default: asc } = await import('assemblyscript/asc');
-  const entry = libraryEntry();
   let binary: Uint8Array | undefined;
   const diagnostics: string[] = [];
   const sink = { write: (chunk: string | Uint8Array) => diagnostics.push(String(chunk)) };
-  const result = await asc.main(
-    [
-      LIBRARY_ENTRY,
-      '--baseDir', RUNTIME_DIR,
-      '--outFile', LIBRARY_OUTPUT,
-      '--optimizeLevel', '3',
-      '--shrinkLevel', '0',
-      '--runtime', 'stub',
-      '--noAssert',
-      '--noExportMemory',
-      '--use', `TF_SINGLE_ROUNDING=${rounding === 'single' ? 1 : 0}`,
-      simd ? '--enable' : '--disable', 'simd',
-    ],
-    {
-      readFile: (name: string) => {
-        if (name === LIBRARY_ENTRY) return entry;
-        try {
-          return readFileSync(`${RUNTIME_DIR}${name}`, 'utf8');
-        } catch {
-          return null;
-        }
-      },
-      writeFile: (name: string, contents: Uint8Array | string) => {
-        if (name === LIBRARY_OUTPUT && typeof contents !== 'string') binary = contents;
-      },
-      listFiles: () => [],
-      stdout: sink,
-      stderr: sink,
+  const target = simd ? 'simd' : 'scalar';
+  const result = await asc.main(['--config', ASCONFIG, '--target', target, '--use', `TF_SINGLE_ROUNDING=${rounding === 'single' ? 1 : 0}`], {
+    writeFile: (_name: string, contents: Uint8Array | string) => {
+      if (typeof contents !== 'string') binary = contents;
     },
-  );
+    stdout: sink,
+    stderr: sink,
+  });
   if (result.error || !binary) {
-    throw new WasmAssembleError(`AssemblyScript failed to build the runtime kernels (runtime/as): ${result.error?.message ?? 'no output'}\n${diagnostics.join('')}`);
+    throw new WasmAssembleError(`AssemblyScript failed to build the runtime kernels (asconfig.json target ${target}): ${result.error?.message ?? 'no output'}\n${diagnostics.join('')}`);
   }
   return binary;
 }
@@ -118,7 +87,7 @@ function features(binaryen: typeof Binaryen, simd: boolean): Binaryen.Features {
 function addInvoke(binaryen: typeof Binaryen, module: Binaryen.Module, layout: WasmLayout): void {
   const calls = layout.calls.map((call) => {
     const exported = module.getExport(call.kernel);
-    if (!exported) throw new WasmAssembleError(`no runtime kernel '${call.kernel}' in runtime/as/kernels (needed by ${call.comment})`);
+    if (!exported) throw new WasmAssembleError(`runtime/as/index.ts exports no kernel '${call.kernel}' (needed by ${call.comment})`);
     const internal = binaryen.getExportInfo(exported).value;
     const params = binaryen.expandType(binaryen.getFunctionInfo(module.getFunction(internal)).params);
     if (params.length !== call.args.length || params.some((p) => p !== binaryen.i32)) {
