@@ -31,11 +31,9 @@ export interface AssembledModule {
   readonly memoryBytes: number;
 }
 
-/** Methods binaryen.js has but its typings (v131) still describe under older names. */
+/** A method binaryen.js has but its typings (v131) still describe under an older name. */
 interface DataSegmentApi {
   getNumDataSegments(): number;
-  getDataSegmentByIndex(index: number): number;
-  getDataSegmentInfo(segment: number): { name: string; offset: number | null; data: ArrayBuffer; passive: boolean };
 }
 
 /** A failure of the toolchain on code we generated or ship: a compiler bug, never the user's input. */
@@ -100,16 +98,11 @@ function addInvoke(binaryen: typeof Binaryen, module: Binaryen.Module, layout: W
   module.addFunctionExport('invoke', 'invoke');
 }
 
-/** Constants first, then the kernel library's own static data (if any) after the arena; memory fixed. */
+/** The layout's memory, fixed (initial = maximum), with the constants as its only data segment. */
 function setMemory(module: Binaryen.Module, layout: WasmLayout): number {
-  const api = module as unknown as DataSegmentApi;
-  const own = Array.from({ length: api.getNumDataSegments() }, (_, i) => {
-    const info = api.getDataSegmentInfo(api.getDataSegmentByIndex(i));
-    if (info.passive || info.offset === null) throw new WasmAssembleError('the runtime kernels must not use passive data segments');
-    return { offset: info.offset, data: new Uint8Array(info.data) };
-  });
-  if (own.length) throw new WasmAssembleError(`the runtime kernels must not have static data (they have ${own.length} segments): every table is a kernel argument`);
-  const pages = Math.max(1, Math.ceil(layout.staticBase / WASM_PAGE_BYTES));
+  const ownSegments = (module as unknown as DataSegmentApi).getNumDataSegments();
+  if (ownSegments) throw new WasmAssembleError(`the runtime kernels must not have static data (they have ${ownSegments} segments): every table is a kernel argument`);
+  const pages = Math.max(1, Math.ceil(layout.memoryEnd / WASM_PAGE_BYTES));
   module.setMemory(pages, pages, 'memory', [{ offset: module.i32.const(layout.dataBase), data: layout.data, passive: false }]);
   return pages * WASM_PAGE_BYTES;
 }

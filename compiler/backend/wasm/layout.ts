@@ -1,7 +1,7 @@
 /**
  * @fileoverview The linear memory of a wasm model: constants (weights, biases, tables) as one data segment, then
- * the arena at the offsets the memory planner chose, then AssemblyScript's own static data. The module's memory
- * is exactly this, fixed at instantiation; nothing grows at run time.
+ * the arena at the offsets the memory planner chose. The module's memory is exactly this (in whole pages), fixed
+ * at instantiation; nothing grows at run time. Every kernel argument becomes a number: an address or an i32.
  */
 import type { Graph } from '../../ir/graph.ts';
 import { describeTensor } from '../../ir/graph.ts';
@@ -66,8 +66,8 @@ export interface WasmLayout {
   readonly data: Uint8Array;
   readonly arenaBase: number;
   readonly arenaBytes: number;
-  /** First free address after the arena: where the AssemblyScript compiler places its own static data. */
-  readonly staticBase: number;
+  /** First address after the arena: the memory the module needs. */
+  readonly memoryEnd: number;
   readonly calls: readonly ResolvedCall[];
   /** Addresses of the model's input and output tensors, in order. */
   readonly inputs: readonly number[];
@@ -110,7 +110,7 @@ export function layoutMemory(pg: PreparedGraph, plan: MemoryPlan): WasmLayout {
     data,
     arenaBase,
     arenaBytes: plan.arenaBytes,
-    staticBase: align(arenaBase + plan.arenaBytes),
+    memoryEnd: arenaBase + plan.arenaBytes,
     calls: calls.map((c) => ({ ...c, args: c.args.map(address) })),
     inputs: graph.inputs.map((id) => arenaBase + arenaOffset(graph, plan, id)),
     outputs: graph.outputs.map((id) => arenaBase + arenaOffset(graph, plan, id)),
