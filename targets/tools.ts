@@ -14,6 +14,7 @@ const APT_PACKAGES: Readonly<Record<string, string>> = {
   'arm-none-eabi-objdump': 'binutils-arm-none-eabi',
   'qemu-system-arm': 'qemu-system-arm',
   cc: 'gcc',
+  chromium: 'chromium',
 };
 
 export class ToolMissingError extends Error {

@@ -1,0 +1,77 @@
+/**
+ * The wasm wrapper in a real browser: headless Chromium loads the generated model.js as an ES module over HTTP,
+ * fetches model.wasm and model.scalar.wasm beside it, and both give the reference interpreter's bytes; a wrong
+ * input throws the wrapper's TypeError there too.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { tinyKws } from '../../examples/tiny_kws.ts';
+import { compileGraph } from '../../compiler/compile.ts';
+import { writeOutputDir } from '../../compiler/output.ts';
+import { prepareGraph } from '../../compiler/passes/prepare.ts';
+import { runReference } from '../../compiler/reference/interpreter.ts';
+import { Random } from '../../compiler/frontend/builder/random.ts';
+import { getBoard } from '../../targets/boards.ts';
+import { runTool } from '../../targets/tools.ts';
+
+const CONTENT_TYPES: Readonly<Record<string, string>> = { '.js': 'text/javascript', '.wasm': 'application/wasm', '.html': 'text/html' };
+
+/** The page runs the model on the input given in its URL and prints the outputs (or the error) into #out. */
+const PAGE = `<!doctype html><pre id="out">pending</pre><script type="module">
+import { load } from './model.js';
+const out = document.getElementById('out');
+const lines = [];
+try {
+  const input = Int8Array.from(new URLSearchParams(location.search).get('input').split(',').map(Number));
+  for (const simd of [true, false]) lines.push((simd ? 'simd ' : 'scalar ') + (await load({ simd })).invoke(input).join(','));
+  try {
+    (await load()).invoke(new Int8Array(3));
+  } catch (e) {
+    lines.push(e.constructor.name + ': ' + e.message);
+  }
+} catch (e) {
+  lines.push('ERROR ' + e);
+}
+out.textContent = lines.join('\\n');
+</script>`;
+
+test('headless Chromium runs model.js with both builds, equal to the reference', async () => {
+  const graph = tinyKws();
+  const input = new Random(3).int8Array(490);
+  const expected = Array.from(new Int8Array(runReference(prepareGraph(graph, { rounding: 'double' }), [new Uint8Array(input.buffer)])[0]!.buffer)).join(',');
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-browser-'));
+  writeOutputDir(join(dir, 'model'), (await compileGraph(graph, { board: getBoard('wasm'), rounding: 'double' })).files);
+  const server = createServer((req, res) => {
+    const path = normalize(new URL(req.url ?? '/', 'http://x').pathname);
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': CONTENT_TYPES['.html']! }).end(PAGE);
+      return;
+    }
+    try {
+      const body = readFileSync(join(dir, 'model', path));
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  try {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const url = `http://127.0.0.1:${port}/?input=${Array.from(input).join(',')}`;
+    const run = await runTool('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=20000', '--dump-dom', url], { timeoutMs: 60_000 });
+    assert.is(run.exitCode, 0, run.stderr);
+    const lines = run.stdout.match(/<pre id="out">([\s\S]*?)<\/pre>/)?.[1]?.split('\n') ?? [];
+    assert.equal(lines.slice(0, 2), [`simd ${expected}`, `scalar ${expected}`], run.stdout);
+    assert.match(lines[2] ?? '', /^TypeError: model 'tiny_kws' input 0 must be a Int8Array \(mfcc: int8 \[1x49x10x1\], 490 elements\); got Int8Array of 3 elements$/);
+  } finally {
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
