@@ -12,16 +12,20 @@
  *
  * SIMD (depth multiplier 1): eight channels per block, blocks outermost so that a block's weights and requantization
  * constants stay in locals across every pixel. Taps go two at a time: interleaving two taps' sign-extended inputs
- * and weights lets i32x4.dot_i16x8_s do two multiply-adds per lane. Requantization is vectorised, provably equal to
- * multiplyByQuantizedMultiplier (see requantize4). Channels past the last block of eight use the scalar path.
+ * and weights lets i32x4.dot_i16x8_s do two multiply-adds per lane. 3x3 filters have the weights interleaved once
+ * per block and take interior pixels two at a time (sharing loads when stride = dilation); border pixels read the
+ * zero point for the taps outside. Requantization is vectorised, provably equal to multiplyByQuantizedMultiplier
+ * (see requantize4). Channels past the last block of eight, and depth multipliers above 1, use the scalar path.
  */
 import { clamp, multiplyByQuantizedMultiplier } from '../fixed_point';
 
 // @ts-ignore: decorator
 @inline
-function requantize(acc: i32, c: i32, multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32): i8 {
+function requantize(acc: i32, c: i32, multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32,
+                    actMax: i32): i8 {
   const at = (<usize>c) << 2;
-  return <i8>clamp(multiplyByQuantizedMultiplier(acc, load<i32>(multipliers + at), load<i32>(shifts + at)) + outputOffset, actMin, actMax);
+  const q = multiplyByQuantizedMultiplier(acc, load<i32>(multipliers + at), load<i32>(shifts + at));
+  return <i8>clamp(q + outputOffset, actMin, actMax);
 }
 
 /* First tap, of a window of taps `dilation` apart from `origin`, at or after 0 (at most `end`). */
@@ -176,10 +180,11 @@ function depthwiseScalar(input: usize, weights: usize, bias: usize, foldedBias: 
         if (rowInterior && originX >= 0 && originX <= lastInteriorX) {
           const x = image + originY * rowBytes + originX * inC;
           if (unrolled3x3) {
-            pixel3x3Interior(x, weights, foldedBias, out, c0, inC, xTapStep, xRowStep, multipliers, shifts, outputOffset, actMin, actMax);
+            pixel3x3Interior(x, weights, foldedBias, out, c0, inC, xTapStep, xRowStep, multipliers, shifts,
+              outputOffset, actMin, actMax);
           } else {
-            pixelScalar(x, weights, filterH, filterW, foldedBias, 0, out, c0, inC, depthMultiplier, filterW, xTapStep, xRowStep,
-              multipliers, shifts, outputOffset, actMin, actMax);
+            pixelScalar(x, weights, filterH, filterW, foldedBias, 0, out, c0, inC, depthMultiplier, filterW,
+              xTapStep, xRowStep, multipliers, shifts, outputOffset, actMin, actMax);
           }
           continue;
         }
@@ -230,47 +235,45 @@ function rightPows(s: usize): v128 {
 }
 
 /*
- * multiplyByQuantizedMultiplier on four lanes: m the multipliers, lp = 2^left_shift, rp = rightPow(shift),
- * rpHalf = rp / 2, minMask = (m == INT32_MIN), eZero = (right shift == 0); the flags say whether any lane needs the
- * left shift, the saturating case or e = 0.
+ * multiplyByQuantizedMultiplier(acc, m, shift) + output_offset on four lanes, with rp = rightPows(shifts) and
+ * offsetR = output_offset - rp / 2. `general` handles left shifts (lp = leftPows(shifts)), m = INT32_MIN
+ * (minMask) and right shifts of 0 (eZero); blocks without any of these skip it.
  * - The left shift wraps as a multiplication by lp does.
  * - saturatingRoundingDoublingHighMul: for ab >= 0, (ab + 2^30) / 2^31 truncated is floor((ab + 2^30) / 2^31); for
  *   ab < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31), the same expression: the high
  *   32 bits of 2ab + 2^31, which cannot overflow except for a = m = INT32_MIN. That case wraps to INT32_MIN, which
  *   the xor with the mask turns into INT32_MAX. Otherwise |ab| <= 2^31 (2^31 - 1), so y > INT32_MIN.
- * - roundingDivideByPot(y, e), e >= 1, is floor((y + b) / 2^e) for any b in [2^(e-1), 2^(e-1) + 1) when y >= 0 and
- *   in [2^(e-1) - 1, 2^(e-1)) when y < 0: b = 2^(e-1) - [y < 0] qualifies. With u = y + 2^31 - [y < 0], a u32 since
- *   y > INT32_MIN, the high 32 bits of u * 2^(32-e) + 2^31 are floor((u + 2^(e-1)) / 2^e) = floor((y + b) / 2^e) +
- *   2^(31-e), and rpHalf = 2^(31-e). For e = 0 the result is y itself.
+ * - roundingDivideByPot(y, e) for 1 <= e <= 31 (quantizeMultiplier's shifts are >= -31) is floor((y + b) / 2^e)
+ *   for any b in [2^(e-1), 2^(e-1) + 1) when y >= 0 and in [2^(e-1) - 1, 2^(e-1)) when y < 0: b = 2^(e-1) - [y < 0]
+ *   qualifies. With u = y + 2^31 - [y < 0], a u32 since y > INT32_MIN, the high 32 bits of u * 2^(32-e) + 2^31 are
+ *   floor((u + 2^(e-1)) / 2^e) = floor((y + b) / 2^e) + 2^(31-e), which offsetR takes back off. For e = 0 the
+ *   result is y itself.
  */
 // @ts-ignore: decorator
 @inline
-function requantize4(acc: v128, m: v128, lp: v128, rp: v128, rpHalf: v128, minMask: v128, eZero: v128,
-                     anyLeft: bool, anyMin: bool, anyEZero: bool): v128 {
-  let a = acc;
-  if (anyLeft) a = i32x4.mul(a, lp);
+function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, general: bool, lp: v128, minMask: v128,
+                     eZero: v128, offset: v128): v128 {
   const twoTo31 = i64x2.splat(<i64>1 << 31);
+  const minValue = i32x4.splat(i32.MIN_VALUE);
+  const a = general ? i32x4.mul(acc, lp) : acc;
   const abLo = i64x2.extmul_low_i32x4_s(a, m);
   const abHi = i64x2.extmul_high_i32x4_s(a, m);
   let y = i32x4.shuffle(i64x2.add(i64x2.add(abLo, abLo), twoTo31), i64x2.add(i64x2.add(abHi, abHi), twoTo31), 1, 3, 5, 7);
-  const minValue = i32x4.splat(i32.MIN_VALUE);
-  if (anyMin) y = v128.xor(y, v128.and(i32x4.eq(a, minValue), minMask));
+  if (general) y = v128.xor(y, v128.and(i32x4.eq(a, minValue), minMask));
   const u = i32x4.add(v128.xor(y, minValue), i32x4.shr_s(y, 31));
   const qLo = i64x2.add(i64x2.extmul_low_i32x4_u(u, rp), twoTo31);
   const qHi = i64x2.add(i64x2.extmul_high_i32x4_u(u, rp), twoTo31);
-  const q = i32x4.sub(i32x4.shuffle(qLo, qHi, 1, 3, 5, 7), rpHalf);
-  return anyEZero ? v128.bitselect(y, q, eZero) : q;
+  const q = i32x4.add(i32x4.shuffle(qLo, qHi, 1, 3, 5, 7), offsetR);
+  return general ? v128.bitselect(i32x4.add(y, offset), q, eZero) : q;
 }
 
-/* Adds the output offset to eight requantized lanes, clamps them and stores them as int8 (act_min/act_max are int8
- * values, so the saturating narrows only ever see int8 values). */
+/* Stores eight lanes as int8, clamped to [act_min, act_max] (lo8/hi8 splatted as int8): the saturating narrows
+ * clamp to the int8 range, which contains [act_min, act_max], so clamping after them is the same. */
 // @ts-ignore: decorator
 @inline
-function store8(out: usize, q0: v128, q1: v128, offset: v128, lo: v128, hi: v128): void {
-  const r0 = i32x4.min_s(i32x4.max_s(i32x4.add(q0, offset), lo), hi);
-  const r1 = i32x4.min_s(i32x4.max_s(i32x4.add(q1, offset), lo), hi);
+function store8(out: usize, r0: v128, r1: v128, lo8: v128, hi8: v128): void {
   const n = i16x8.narrow_i32x4_s(r0, r1);
-  v128.store64_lane(out, i8x16.narrow_i16x8_s(n, n), 0);
+  v128.store64_lane(out, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(n, n), lo8), hi8), 0);
 }
 
 // @ts-ignore: decorator
@@ -294,8 +297,9 @@ function dot2Hi(a: v128, b: v128, w: v128): v128 {
 }
 
 /*
- * Channels [c, c + 8), depth multiplier 1, every pixel. 3x3 filters have the nine taps' weights interleaved in
- * pairs once (tap 8 with zeros) and an unchecked path for interior pixels; other filters go tap by tap.
+ * Channels [c, c + 8), depth multiplier 1, every pixel. 3x3 filters (without the general requantization) have the
+ * nine taps' weights interleaved in pairs once (tap 8 with zeros) and unchecked paths for interior pixels; other
+ * filters go tap by tap.
  */
 function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output: usize,
                          batches: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
@@ -311,30 +315,35 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
   const s1 = v128.load(shifts + at, 16);
   const zero = i32x4.splat(0);
   const minValue = i32x4.splat(i32.MIN_VALUE);
+  // A zero multiplier gives 0 whatever the shifts: such lanes never need the general path.
+  const live0 = v128.not(i32x4.eq(m0, zero));
+  const live1 = v128.not(i32x4.eq(m1, zero));
   const minMask0 = i32x4.eq(m0, minValue);
   const minMask1 = i32x4.eq(m1, minValue);
-  const anyMin = v128.any_true(v128.or(minMask0, minMask1));
-  const anyLeft = v128.any_true(v128.or(i32x4.gt_s(s0, zero), i32x4.gt_s(s1, zero)));
-  const eZero0 = i32x4.ge_s(s0, zero);
-  const eZero1 = i32x4.ge_s(s1, zero);
-  const anyEZero = v128.any_true(v128.or(eZero0, eZero1));
+  const eZero0 = v128.and(i32x4.ge_s(s0, zero), live0);
+  const eZero1 = v128.and(i32x4.ge_s(s1, zero), live1);
+  const general = v128.any_true(v128.or(v128.or(minMask0, minMask1), v128.or(eZero0, eZero1)));
   const lp0 = leftPows(shifts + at);
   const lp1 = leftPows(shifts + at + 16);
   const rp0 = rightPows(shifts + at);
   const rp1 = rightPows(shifts + at + 16);
-  const rpHalf0 = i32x4.shr_u(rp0, 1);
-  const rpHalf1 = i32x4.shr_u(rp1, 1);
   const offset = i32x4.splat(outputOffset);
-  const lo = i32x4.splat(actMin);
-  const hi = i32x4.splat(actMax);
+  const offsetR0 = i32x4.sub(offset, i32x4.shr_u(rp0, 1));
+  const offsetR1 = i32x4.sub(offset, i32x4.shr_u(rp1, 1));
+  const lo8 = i8x16.splat(<i8>actMin);
+  const hi8 = i8x16.splat(<i8>actMax);
   const zeroPoint = i16x8.splat(<i16>-inputOffset);
 
   const rowBytes = inW * inC;
   const tx = dilationW * inC;
   const ty = dilationH * rowBytes;
+  const xStep = strideW * inC;
   let out = output + c;
+  // Bottom-tested loops below: TurboFan hoists loop-invariant values (the interleaved weights, the interior bounds)
+  // only out of loop bodies that dominate the loop's exit.
+  if (batches <= 0 || outH <= 0 || outW <= 0) return;
 
-  if (filterH == 3 && filterW == 3) {
+  if (filterH == 3 && filterW == 3 && !general) {
     const wp = weights + c;
     const w0 = v128.load8x8_s(wp);
     const w1 = v128.load8x8_s(wp + inC);
@@ -357,24 +366,118 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
     const w8b = i16x8.shuffle(w8, zero, 4, 12, 5, 13, 6, 14, 7, 15);
     const tx2 = 2 * tx;
     const ty2 = 2 * ty;
-    const lastX = inW - 1 - 2 * dilationW;
-    for (let b = 0; b < batches; ++b) {
+    // Interior columns: ox in [oxA, oxB), where the window's three columns are inside the image.
+    const oxA = (padLeft + strideW - 1) / strideW;
+    const lastX = inW - 1 - 2 * dilationW + padLeft;
+    let oxB = lastX >= 0 ? lastX / strideW + 1 : 0;
+    if (oxB > outW) oxB = outW;
+    let b = 0;
+    do {
       const image = input + c + b * inH * rowBytes;
-      for (let oy = 0; oy < outH; ++oy) {
+      let oy = 0;
+      do {
         const y0 = oy * strideH - padTop;
         const in0 = <u32>y0 < <u32>inH;
         const in1 = <u32>(y0 + dilationH) < <u32>inH;
         const in2 = <u32>(y0 + 2 * dilationH) < <u32>inH;
-        const rowsInside = in0 && in2;
-        const row = image + y0 * rowBytes;
-        for (let ox = 0; ox < outW; ++ox, out += inC) {
-          const x0 = ox * strideW - padLeft;
-          const p0 = row + x0 * inC;
+        const end = in0 && in2 ? oxB : 0;
+        let p0 = image + y0 * rowBytes - padLeft * inC;
+        let ox = 0;
+        do {
           const p1 = p0 + ty;
           const p2 = p0 + ty2;
+          if (ox >= oxA && ox + 1 < end) {
+            // Two interior pixels: the second one's window is xStep further.
+            let a0: v128, a1: v128, b0: v128, b1: v128;
+            if (xStep == tx) {
+              // Stride = dilation: the second window's first two columns are the first one's last two.
+              let u0 = v128.load8x8_s(p0);
+              let u1 = v128.load8x8_s(p0 + tx);
+              let u2 = v128.load8x8_s(p0 + tx2);
+              let u3 = v128.load8x8_s(p0 + tx2 + tx);
+              const v0 = v128.load8x8_s(p1);
+              a0 = i32x4.add(bias0, dot2Lo(u0, u1, w01a));
+              a1 = i32x4.add(bias1, dot2Hi(u0, u1, w01b));
+              b0 = i32x4.add(bias0, dot2Lo(u1, u2, w01a));
+              b1 = i32x4.add(bias1, dot2Hi(u1, u2, w01b));
+              u1 = v128.load8x8_s(p1 + tx);
+              a0 = i32x4.add(a0, dot2Lo(u2, v0, w23a));
+              a1 = i32x4.add(a1, dot2Hi(u2, v0, w23b));
+              b0 = i32x4.add(b0, dot2Lo(u3, u1, w23a));
+              b1 = i32x4.add(b1, dot2Hi(u3, u1, w23b));
+              u2 = v128.load8x8_s(p1 + tx2);
+              u3 = v128.load8x8_s(p1 + tx2 + tx);
+              a0 = i32x4.add(a0, dot2Lo(u1, u2, w45a));
+              a1 = i32x4.add(a1, dot2Hi(u1, u2, w45b));
+              b0 = i32x4.add(b0, dot2Lo(u2, u3, w45a));
+              b1 = i32x4.add(b1, dot2Hi(u2, u3, w45b));
+              u0 = v128.load8x8_s(p2);
+              u1 = v128.load8x8_s(p2 + tx);
+              u2 = v128.load8x8_s(p2 + tx2);
+              u3 = v128.load8x8_s(p2 + tx2 + tx);
+              a0 = i32x4.add(a0, dot2Lo(u0, u1, w67a));
+              a1 = i32x4.add(a1, dot2Hi(u0, u1, w67b));
+              b0 = i32x4.add(b0, dot2Lo(u1, u2, w67a));
+              b1 = i32x4.add(b1, dot2Hi(u1, u2, w67b));
+              a0 = i32x4.add(a0, dot2Lo(u2, u2, w8a));
+              a1 = i32x4.add(a1, dot2Hi(u2, u2, w8b));
+              b0 = i32x4.add(b0, dot2Lo(u3, u3, w8a));
+              b1 = i32x4.add(b1, dot2Hi(u3, u3, w8b));
+            } else {
+              const q0 = p0 + xStep;
+              const q1 = p1 + xStep;
+              const q2 = p2 + xStep;
+              let ta = v128.load8x8_s(p0);
+              let tb = v128.load8x8_s(p0 + tx);
+              a0 = i32x4.add(bias0, dot2Lo(ta, tb, w01a));
+              a1 = i32x4.add(bias1, dot2Hi(ta, tb, w01b));
+              ta = v128.load8x8_s(q0);
+              tb = v128.load8x8_s(q0 + tx);
+              b0 = i32x4.add(bias0, dot2Lo(ta, tb, w01a));
+              b1 = i32x4.add(bias1, dot2Hi(ta, tb, w01b));
+              ta = v128.load8x8_s(p0 + tx2);
+              tb = v128.load8x8_s(p1);
+              a0 = i32x4.add(a0, dot2Lo(ta, tb, w23a));
+              a1 = i32x4.add(a1, dot2Hi(ta, tb, w23b));
+              ta = v128.load8x8_s(q0 + tx2);
+              tb = v128.load8x8_s(q1);
+              b0 = i32x4.add(b0, dot2Lo(ta, tb, w23a));
+              b1 = i32x4.add(b1, dot2Hi(ta, tb, w23b));
+              ta = v128.load8x8_s(p1 + tx);
+              tb = v128.load8x8_s(p1 + tx2);
+              a0 = i32x4.add(a0, dot2Lo(ta, tb, w45a));
+              a1 = i32x4.add(a1, dot2Hi(ta, tb, w45b));
+              ta = v128.load8x8_s(q1 + tx);
+              tb = v128.load8x8_s(q1 + tx2);
+              b0 = i32x4.add(b0, dot2Lo(ta, tb, w45a));
+              b1 = i32x4.add(b1, dot2Hi(ta, tb, w45b));
+              ta = v128.load8x8_s(p2);
+              tb = v128.load8x8_s(p2 + tx);
+              a0 = i32x4.add(a0, dot2Lo(ta, tb, w67a));
+              a1 = i32x4.add(a1, dot2Hi(ta, tb, w67b));
+              ta = v128.load8x8_s(q2);
+              tb = v128.load8x8_s(q2 + tx);
+              b0 = i32x4.add(b0, dot2Lo(ta, tb, w67a));
+              b1 = i32x4.add(b1, dot2Hi(ta, tb, w67b));
+              ta = v128.load8x8_s(p2 + tx2);
+              a0 = i32x4.add(a0, dot2Lo(ta, ta, w8a));
+              a1 = i32x4.add(a1, dot2Hi(ta, ta, w8b));
+              ta = v128.load8x8_s(q2 + tx2);
+              b0 = i32x4.add(b0, dot2Lo(ta, ta, w8a));
+              b1 = i32x4.add(b1, dot2Hi(ta, ta, w8b));
+            }
+            store8(out, requantize4(a0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
+              requantize4(a1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
+            store8(out + inC, requantize4(b0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
+              requantize4(b1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
+            ox += 2;
+            out += 2 * inC;
+            p0 += 2 * xStep;
+            continue;
+          }
           let acc0 = bias0;
           let acc1 = bias1;
-          if (rowsInside && x0 >= 0 && x0 <= lastX) {
+          if (ox >= oxA && ox < end) {
             let ta = v128.load8x8_s(p0);
             let tb = v128.load8x8_s(p0 + tx);
             acc0 = i32x4.add(acc0, dot2Lo(ta, tb, w01a));
@@ -395,6 +498,7 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
             acc0 = i32x4.add(acc0, dot2Lo(ta, ta, w8a));
             acc1 = i32x4.add(acc1, dot2Hi(ta, ta, w8b));
           } else {
+            const x0 = ox * strideW - padLeft;
             const c0 = <u32>x0 < <u32>inW;
             const c1 = <u32>(x0 + dilationW) < <u32>inW;
             const c2 = <u32>(x0 + 2 * dilationW) < <u32>inW;
@@ -418,20 +522,28 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
             acc0 = i32x4.add(acc0, dot2Lo(ta, ta, w8a));
             acc1 = i32x4.add(acc1, dot2Hi(ta, ta, w8b));
           }
-          store8(out, requantize4(acc0, m0, lp0, rp0, rpHalf0, minMask0, eZero0, anyLeft, anyMin, anyEZero),
-            requantize4(acc1, m1, lp1, rp1, rpHalf1, minMask1, eZero1, anyLeft, anyMin, anyEZero), offset, lo, hi);
-        }
-      }
-    }
+          store8(out, requantize4(acc0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
+            requantize4(acc1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
+          ++ox;
+          out += inC;
+          p0 += xStep;
+        } while (ox < outW);
+        ++oy;
+      } while (oy < outH);
+      ++b;
+    } while (b < batches);
     return;
   }
 
   const wRowStep = filterW * inC;
-  for (let b = 0; b < batches; ++b) {
+  let b = 0;
+  do {
     const image = input + c + b * inH * rowBytes;
-    for (let oy = 0; oy < outH; ++oy) {
+    let oy = 0;
+    do {
       const y0 = oy * strideH - padTop;
-      for (let ox = 0; ox < outW; ++ox, out += inC) {
+      let ox = 0;
+      do {
         const x0 = ox * strideW - padLeft;
         let acc0 = bias0;
         let acc1 = bias1;
@@ -449,11 +561,15 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
           }
           wr += wRowStep;
         }
-        store8(out, requantize4(acc0, m0, lp0, rp0, rpHalf0, minMask0, eZero0, anyLeft, anyMin, anyEZero),
-          requantize4(acc1, m1, lp1, rp1, rpHalf1, minMask1, eZero1, anyLeft, anyMin, anyEZero), offset, lo, hi);
-      }
-    }
-  }
+        store8(out, requantize4(acc0, m0, rp0, offsetR0, true, lp0, minMask0, eZero0, offset),
+          requantize4(acc1, m1, rp1, offsetR1, true, lp1, minMask1, eZero1, offset), lo8, hi8);
+        ++ox;
+        out += inC;
+      } while (ox < outW);
+      ++oy;
+    } while (oy < outH);
+    ++b;
+  } while (b < batches);
 }
 
 export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, folded_bias: usize, output: usize,
