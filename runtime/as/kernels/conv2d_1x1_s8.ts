@@ -5,10 +5,13 @@
  * compile time). Integer sums wrap modulo 2^32 like the C ones, so any summation order gives the same accumulator,
  * and the requantization is TFLite's (see requantizePair for the vector form and why it is exact).
  *
- * SIMD: a GEMM of pixels by output channels over K = in_c. Tiles of 2 pixels x 4 channels keep 8 accumulators of
- * i32x4.dot_i16x8_s partial sums (8 taps per step, both operands sign-extended by i16x8 loads), reduced across lanes
- * once per tile. K % 8 is a last step over the final 8 taps with the lanes already counted masked to zero; out_c % 4
- * channels go 2 pixels x 1 channel. K < 8, and the scalar build, run the C kernel's loops.
+ * Scalar build (and in_c < 8): the C kernel's loops, two pixels by two channels.
+ *
+ * SIMD: a GEMM of pixels by output channels over K = in_c, the same as conv2d_s8's with the input pixels as the
+ * windows. Tiles of 2 pixels x 4 channels keep 8 accumulators of i32x4.dot_i16x8_s partial sums (8 taps per step,
+ * both operands sign-extended by i16x8 loads), reduced across lanes once per tile; the requantization is vectorised
+ * too (requantizePair). K % 8 is a last step over the final 8 taps with the lanes already counted masked to zero;
+ * out_c % 4 channels go 2 pixels x 1 channel.
  */
 import { clamp, requantizeConv } from "../fixed_point";
 
@@ -19,7 +22,7 @@ function requantize(acc: i32, oc: i32, multipliers: usize, shifts: usize, output
   return clamp(requantizeConv(acc, load<i32>(multipliers + at), load<i32>(shifts + at)) + outputOffset, actMin, actMax);
 }
 
-/* Two output pixels (inputs x0, x1), every output channel; the C kernel's loops. */
+/* Two output pixels (inputs x0, x1 of k bytes), every output channel; the C kernel's loops. */
 function scalarPair(
   x0: usize, x1: usize, out0: usize, out1: usize, weights: usize, foldedBias: usize, k: i32, outC: i32,
   multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
@@ -71,84 +74,67 @@ function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
   return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
-/* Lanes 0-1 from a, 2-3 from b: a shift by a different amount in each half. */
+/* Even lanes from a, odd lanes from b: a shift by a different amount for each of two channels. */
 // @ts-ignore: decorator
 @inline
-function halves(a: v128, b: v128): v128 {
-  return i32x4.shuffle(a, b, 0, 1, 6, 7);
+function alternate(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 0, 5, 2, 7);
 }
 
 /*
- * Requantizes v = [p0 of channel c, p1 of c, p0 of c', p1 of c'] with m = [m, m, m', m'] and shifts s, s'; before
- * the output offset and clamp. Exact, lane for lane, with fixed_point.ts under the conditions checked by
- * vectorRequantizable:
- * - double rounding: SaturatingRoundingDoublingHighMul(a, b) = (a*b + 2^30) >> 31 (floor) for every a, b: for
- *   a*b < 0, truncating (a*b + 1 - 2^30) / 2^31 toward zero is the same floor. That fits in i32 except for
- *   a = b = INT32_MIN, whose result is the only one to wrap to INT32_MIN: adding the (-1) of `r == INT32_MIN` turns
- *   it into INT32_MAX, the saturation. RoundingDivideByPOT(r, e) rounds half away from zero, so it is
- *   sign(r) * floor((|r| + 2^e / 2) / 2^e) = sign(r) * ((floor(2|r| / 2^e) + 1) >> 1) in u32 (|r| < 2^31 as r is
- *   not INT32_MIN), valid for e = 0 too.
- * - single rounding, e = -shift >= 1 and 0 <= multiplier: (x*m + 2^(30+e)) >> (31+e) =
- *   ((A >> (e-1)) + 1) >> 1 with A = (x*m) >> 31, which fits in i32 with room for the + 1 as |x*m| < 2^62 - 2^31.
- *   A zero multiplier gives 0 for any shift, as A = 0.
+ * Requantizes v = [p0 of channel c, p0 of c', p1 of c, p1 of c'] with m = [m, m', m, m'] and e = -shift, e' (the
+ * output offset and clamp come after). Exact, lane for lane, with fixed_point.ts when 0 <= m < 2^31 and
+ * 1 <= e <= 31 (vectorRequantizable), where |x*m| <= 2^62 - 2^31 and so A = (x*m) >> 31 (floor) fits in i32 with
+ * room for a + 1. With H:L the high and low halves of 2*x*m, A = H.
+ * - single rounding: (x*m + 2^(30+e)) >> (31+e) = ((A >> (e-1)) + 1) >> 1.
+ * - double rounding: SaturatingRoundingDoublingHighMul(x, m) = (x*m + 2^30) >> 31 (floor; for x*m < 0, truncating
+ *   (x*m + 1 - 2^30) / 2^31 toward zero is the same floor) = H + (L >>> 31), and it never saturates as
+ *   m != INT32_MIN. Then RoundingDivideByPOT(r, e) = floor((r + 2^(e-1) - [r < 0]) / 2^e)
+ *   = (((r - [r < 0]) >> (e-1)) + 1) >> 1.
+ * (t + 1) >> 1 is computed as t - (t >> 1). A zero multiplier gives 0 for any shift (every step maps 0 to 0).
  */
 // @ts-ignore: decorator
 @inline
-function requantizePair(v: v128, m: v128, s0: i32, s1: i32, anyLeftShift: bool): v128 {
-  if (TF_SINGLE_ROUNDING) {
-    const lo = i64x2.shl(i64x2.extmul_low_i32x4_s(v, m), 1);
-    const hi = i64x2.shl(i64x2.extmul_high_i32x4_s(v, m), 1);
-    const a = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
-    const t = halves(i32x4.shr_s(a, ~s0), i32x4.shr_s(a, ~s1));
-    return i32x4.shr_s(i32x4.add(t, i32x4.splat(1)), 1);
-  } else {
-    let x = v;
-    if (anyLeftShift) x = halves(i32x4.shl(x, s0 > 0 ? s0 : 0), i32x4.shl(x, s1 > 0 ? s1 : 0));
-    const round = i64x2.splat(<i64>1 << 30);
-    const lo = i64x2.shl(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), round), 1);
-    const hi = i64x2.shl(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), round), 1);
-    let r = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
-    r = i32x4.add(r, i32x4.eq(r, i32x4.splat(i32.MIN_VALUE)));
-    const sign = i32x4.shr_s(r, 31);
-    const twice = i32x4.shl(i32x4.abs(r), 1);
-    let q = halves(i32x4.shr_u(twice, s0 < 0 ? -s0 : 0), i32x4.shr_u(twice, s1 < 0 ? -s1 : 0));
-    q = i32x4.shr_u(i32x4.add(q, i32x4.splat(1)), 1);
-    return i32x4.sub(v128.xor(q, sign), sign);
+function requantizePair(v: v128, m: v128, e0: i32, e1: i32): v128 {
+  const lo = i64x2.shl(i64x2.extmul_low_i32x4_s(v, m), 1);
+  const hi = i64x2.shl(i64x2.extmul_high_i32x4_s(v, m), 1);
+  let r = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+  if (!TF_SINGLE_ROUNDING) {
+    r = i32x4.add(r, i32x4.shr_u(i32x4.shuffle(lo, hi, 0, 2, 4, 6), 31));
+    r = i32x4.add(r, i32x4.shr_s(r, 31));
   }
+  const t = alternate(i32x4.shr_s(r, e0 - 1), i32x4.shr_s(r, e1 - 1));
+  return i32x4.sub(t, i32x4.shr_s(t, 1));
 }
 
-/* Whether every channel's multiplier and shift are in the domain where requantizePair is exact. */
-function vectorRequantizable(multipliers: usize, shifts: usize, outC: i32): bool {
+/*
+ * Whether the vector requantization is exact: requantizePair's conditions, and an int8 clamp range. Its results r
+ * are then within +-2^30, and clamp(r + offset, lo, hi) (C, in i32) = clamp(sat8(sat16(sat16(r) + offset)), lo, hi)
+ * (narrowing saturates) when |offset| < 32640: a saturated sat16(r) stays beyond the clamp range after the offset.
+ */
+function vectorRequantizable(
+  multipliers: usize, shifts: usize, outC: i32, outputOffset: i32, actMin: i32, actMax: i32,
+): bool {
+  if (actMin < -128 || actMax > 127 || actMin > actMax || outputOffset <= -32640 || outputOffset >= 32640) return false;
   for (let oc = 0; oc < outC; ++oc) {
     const m = load<i32>(multipliers + (<usize>oc << 2));
     const s = load<i32>(shifts + (<usize>oc << 2));
-    if (TF_SINGLE_ROUNDING) {
-      if (m != 0 && (m < 0 || s > -1 || s < -31)) return false;
-    } else {
-      if (s > 31 || s < -31) return false;
-    }
+    if (m != 0 && (m < 0 || s > -1 || s < -31)) return false;
   }
   return true;
 }
 
-function anyPositive(shifts: usize, outC: i32): bool {
-  for (let oc = 0; oc < outC; ++oc) if (load<i32>(shifts + (<usize>oc << 2)) > 0) return true;
-  return false;
-}
-
-/* Two output pixels (inputs x0, x1, k >= 8 bytes each), every output channel. */
+/* Two output pixels (inputs x0, x1 of n >= 8 bytes), every output channel. When n % 8 != 0 a last step covers the
+ * last 8 bytes, its first 8 - n % 8 lanes masked (already counted). */
 // @ts-ignore: decorator
 @inline
 function simdPair(
-  x0: usize, x1: usize, out0: usize, out1: usize, weights: usize, foldedBias: usize, k: i32, outC: i32,
-  multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
-  vectorRequant: bool, anyLeftShift: bool,
+  x0: usize, x1: usize, n: usize, out0: usize, out1: usize, weights: usize, foldedBias: usize, outC: i32,
+  multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32, tailMask: v128, offsetV: v128,
+  minV: v128, maxV: v128, vectorRequant: bool,
 ): void {
-  const n = <usize>k;
-  // The tail step's i16 lanes >= 8 - k % 8 are the taps not summed yet.
-  const tailMask = i16x8.gt_s(v128(0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0), i16x8.splat(<i16>(7 - (k & 7))));
-  const full = n & ~7; // taps covered by whole steps
-  const last = n - 8; // the tail step's taps (its first 8 - n % 8 lanes are masked)
+  const full = n & ~7; // bytes covered by whole steps
+  const last = n - 8; // the tail step's offset
   let oc = 0;
   for (; oc + 3 < outC; oc += 4) {
     const w0 = weights + <usize>oc * n;
@@ -201,46 +187,45 @@ function simdPair(
       acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
       acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
     }
-    // Channels (oc, oc+1) then (oc+2, oc+3), pixel 0 then 1 within each.
+    // Pixel 0 then 1, channels (oc, oc+1) in v01 and (oc+2, oc+3) in v23.
     const at = <usize>oc << 2;
-    const bias = v128.load(foldedBias + at);
-    const v01 = i32x4.add(sum4(acc00, acc10, acc01, acc11), i32x4.shuffle(bias, bias, 0, 0, 1, 1));
-    const v23 = i32x4.add(sum4(acc02, acc12, acc03, acc13), i32x4.shuffle(bias, bias, 2, 2, 3, 3));
+    const v01 = i32x4.add(sum4(acc00, acc01, acc10, acc11), v128.load64_splat(foldedBias + at));
+    const v23 = i32x4.add(sum4(acc02, acc03, acc12, acc13), v128.load64_splat(foldedBias + at, 8));
     if (vectorRequant) {
-      const mul = v128.load(multipliers + at);
-      const offset = i32x4.splat(outputOffset);
-      const lo = i32x4.splat(actMin);
-      const hi = i32x4.splat(actMax);
-      let r01 = requantizePair(v01, i32x4.shuffle(mul, mul, 0, 0, 1, 1), load<i32>(shifts + at), load<i32>(shifts + at, 4), anyLeftShift);
-      let r23 = requantizePair(v23, i32x4.shuffle(mul, mul, 2, 2, 3, 3), load<i32>(shifts + at, 8), load<i32>(shifts + at, 12), anyLeftShift);
-      r01 = i32x4.min_s(i32x4.max_s(i32x4.add(r01, offset), lo), hi);
-      r23 = i32x4.min_s(i32x4.max_s(i32x4.add(r23, offset), lo), hi);
-      // The low byte of each lane, as the C kernel's (int8_t) cast: pixel 0's 4 channels, then pixel 1's.
-      const bytes = i8x16.shuffle(r01, r23, 0, 8, 16, 24, 4, 12, 20, 28, 0, 0, 0, 0, 0, 0, 0, 0);
-      v128.store32_lane(out0 + oc, bytes, 0);
-      v128.store32_lane(out1 + oc, bytes, 1);
+      const r01 = requantizePair(v01, v128.load64_splat(multipliers + at), -load<i32>(shifts + at), -load<i32>(shifts + at, 4));
+      const r23 = requantizePair(v23, v128.load64_splat(multipliers + at, 8), -load<i32>(shifts + at, 8), -load<i32>(shifts + at, 12));
+      // The output offset and clamp on the narrowed values (see vectorRequantizable): 16-bit lanes p0 (oc, oc+1),
+      // p1 (oc, oc+1), p0 (oc+2, oc+3), p1 (oc+2, oc+3).
+      const words = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r01, r23), offsetV);
+      const narrowed = i8x16.narrow_i16x8_s(words, words);
+      const bytes = i8x16.min_s(i8x16.max_s(narrowed, minV), maxV);
+      v128.store16_lane(out0 + oc, bytes, 0);
+      v128.store16_lane(out1 + oc, bytes, 1);
+      v128.store16_lane(out0 + oc, bytes, 2, 2);
+      v128.store16_lane(out1 + oc, bytes, 3, 2);
     } else {
       store<i8>(out0 + oc, requantize(i32x4.extract_lane(v01, 0), oc, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out1 + oc, requantize(i32x4.extract_lane(v01, 1), oc, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out0 + oc + 1, requantize(i32x4.extract_lane(v01, 2), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out0 + oc + 1, requantize(i32x4.extract_lane(v01, 1), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out1 + oc, requantize(i32x4.extract_lane(v01, 2), oc, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out1 + oc + 1, requantize(i32x4.extract_lane(v01, 3), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out0 + oc + 2, requantize(i32x4.extract_lane(v23, 0), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out1 + oc + 2, requantize(i32x4.extract_lane(v23, 1), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out0 + oc + 3, requantize(i32x4.extract_lane(v23, 2), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out0 + oc + 3, requantize(i32x4.extract_lane(v23, 1), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out1 + oc + 2, requantize(i32x4.extract_lane(v23, 2), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out1 + oc + 3, requantize(i32x4.extract_lane(v23, 3), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
     }
   }
   for (; oc < outC; ++oc) {
     const w0 = weights + <usize>oc * n;
-    let acc0 = i32x4.dot_i16x8_s(v128.load8x8_s(x0), v128.load8x8_s(w0));
-    let acc1 = i32x4.dot_i16x8_s(v128.load8x8_s(x1), v128.load8x8_s(w0));
+    let w = v128.load8x8_s(w0);
+    let acc0 = i32x4.dot_i16x8_s(v128.load8x8_s(x0), w);
+    let acc1 = i32x4.dot_i16x8_s(v128.load8x8_s(x1), w);
     for (let i: usize = 8; i < full; i += 8) {
-      const w = v128.load8x8_s(w0 + i);
+      w = v128.load8x8_s(w0 + i);
       acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load8x8_s(x0 + i), w));
       acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load8x8_s(x1 + i), w));
     }
     if (full < n) {
-      const w = v128.load8x8_s(w0 + last);
+      w = v128.load8x8_s(w0 + last);
       acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(x0 + last), tailMask), w));
       acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(x1 + last), tailMask), w));
     }
@@ -256,22 +241,31 @@ function simdPair(
 
 /* A run of `count` output pixels whose inputs are `pixelStep` bytes apart, two at a time (an odd last one is
  * computed as a pair with itself). */
-function run(
-  x: usize, pixelStep: i32, count: i32, weights: usize, foldedBias: usize, out: usize, inC: i32, outC: i32,
+function simdRun(
+  x: usize, pixelStep: usize, count: i32, weights: usize, foldedBias: usize, out: usize, inC: i32, outC: i32,
   multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
-  vectorRequant: bool, anyLeftShift: bool,
+  tailMask: v128, offsetV: v128, minV: v128, maxV: v128, vectorRequant: bool,
 ): void {
   for (let p = 0; p < count; p += 2) {
-    const x0 = x + <usize>p * <usize>pixelStep;
+    const x0 = x + <usize>p * pixelStep;
     const out0 = out + <usize>p * <usize>outC;
-    const x1 = p + 1 < count ? x0 + <usize>pixelStep : x0;
+    const x1 = p + 1 < count ? x0 + pixelStep : x0;
     const out1 = p + 1 < count ? out0 + <usize>outC : out0;
-    if (ASC_FEATURE_SIMD && inC >= 8) {
-      simdPair(x0, x1, out0, out1, weights, foldedBias, inC, outC, multipliers, shifts, outputOffset, actMin, actMax,
-        vectorRequant, anyLeftShift);
-    } else {
-      scalarPair(x0, x1, out0, out1, weights, foldedBias, inC, outC, multipliers, shifts, outputOffset, actMin, actMax);
-    }
+    simdPair(x0, x1, <usize>inC, out0, out1, weights, foldedBias, outC, multipliers, shifts, outputOffset, actMin,
+      actMax, tailMask, offsetV, minV, maxV, vectorRequant);
+  }
+}
+
+function scalarRun(
+  x: usize, pixelStep: usize, count: i32, weights: usize, foldedBias: usize, out: usize, inC: i32, outC: i32,
+  multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
+): void {
+  for (let p = 0; p < count; p += 2) {
+    const x0 = x + <usize>p * pixelStep;
+    const out0 = out + <usize>p * <usize>outC;
+    const x1 = p + 1 < count ? x0 + pixelStep : x0;
+    const out1 = p + 1 < count ? out0 + <usize>outC : out0;
+    scalarPair(x0, x1, out0, out1, weights, foldedBias, inC, outC, multipliers, shifts, outputOffset, actMin, actMax);
   }
 }
 
@@ -281,24 +275,34 @@ export function conv2d_1x1_s8(
   stride_h: i32, stride_w: i32, multipliers: usize, shifts: usize,
   output_offset: i32, act_min: i32, act_max: i32,
 ): void {
-  let vectorRequant = false;
-  let anyLeftShift = false;
-  if (ASC_FEATURE_SIMD) {
-    vectorRequant = vectorRequantizable(multipliers, shifts, out_c);
-    if (!TF_SINGLE_ROUNDING) anyLeftShift = anyPositive(shifts, out_c);
-  }
-  if (stride_h == 1 && stride_w == 1) {
-    // out_h == in_h and out_w == in_w: every input pixel, in order.
-    run(input, in_c, batches * out_h * out_w, weights, folded_bias, output, in_c, out_c, multipliers, shifts,
-      output_offset, act_min, act_max, vectorRequant, anyLeftShift);
+  // Runs of pixels: with stride 1 (out_h == in_h, out_w == in_w) the whole batch, else one output row each.
+  const contiguous = stride_h == 1 && stride_w == 1;
+  const runs = contiguous ? 1 : batches * out_h;
+  const count = contiguous ? batches * out_h * out_w : out_w;
+  const pixelStep = <usize>(stride_w * in_c);
+  if (ASC_FEATURE_SIMD && in_c >= 8) {
+    // The tail step's i16 lanes >= 8 - in_c % 8 are the taps not summed yet.
+    const tailMask = i16x8.gt_s(v128(0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0), i16x8.splat(<i16>(7 - (in_c & 7))));
+    const offsetV = i16x8.splat(<i16>output_offset);
+    const minV = i8x16.splat(<i8>act_min);
+    const maxV = i8x16.splat(<i8>act_max);
+    const vectorRequant = vectorRequantizable(multipliers, shifts, out_c, output_offset, act_min, act_max);
+    for (let r = 0; r < runs; ++r) {
+      const b = r / out_h; // the run's batch and output row (0 and 0 for the one contiguous run)
+      const oy = r - b * out_h;
+      const x = input + <usize>((b * in_h + oy * stride_h) * in_w) * <usize>in_c;
+      const out = output + <usize>r * <usize>(out_w * out_c);
+      simdRun(x, pixelStep, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset, act_min,
+        act_max, tailMask, offsetV, minV, maxV, vectorRequant);
+    }
     return;
   }
-  for (let b = 0; b < batches; ++b) {
-    for (let oy = 0; oy < out_h; ++oy) {
-      const row = input + <usize>((b * in_h + oy * stride_h) * in_w) * <usize>in_c;
-      const out = output + <usize>((b * out_h + oy) * out_w) * <usize>out_c;
-      run(row, stride_w * in_c, out_w, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
-        output_offset, act_min, act_max, vectorRequant, anyLeftShift);
-    }
+  for (let r = 0; r < runs; ++r) {
+    const b = r / out_h;
+    const oy = r - b * out_h;
+    const x = input + <usize>((b * in_h + oy * stride_h) * in_w) * <usize>in_c;
+    const out = output + <usize>r * <usize>(out_w * out_c);
+    scalarRun(x, pixelStep, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset, act_min,
+      act_max);
   }
 }

@@ -5,16 +5,22 @@
  * Exactness: TFLite sums (x + input_offset) * w over the taps inside the image. Equivalently, sum x * w over every
  * tap, with taps outside the image reading the input zero point (-input_offset), plus input_offset * sum w: that
  * last term is folded into `folded_bias` at compile time. So each output is a plain int8 dot product of the
- * weights with the pixel's window ("column"), borders included. Integer sums wrap modulo 2^32 like the C ones, so
- * any summation order gives the same accumulator, and the requantization is TFLite's (see requantizePair for the
+ * weights with the pixel's window, borders included. Integer sums wrap modulo 2^32 like the C ones, so any
+ * summation order gives the same accumulator, and the requantization is TFLite's (see requantizePair for the
  * vector form and why it is exact).
  *
- * Speed: the windows of two output pixels at a time are gathered into `scratch` (2 * filter_h * filter_w * in_c
- * bytes, padded with the zero point; 1x1 filters use the input pixels in place). With SIMD the column pair is then
- * a GEMM over K = filter_h * filter_w * in_c: tiles of 2 pixels x 4 channels keep 8 accumulators of
+ * Scalar build (and K = filter_h * filter_w * in_c < 8): the C kernel's loops. The windows of two output pixels
+ * at a time are gathered into `scratch` (2 * K bytes, padded with the zero point; 1x1 filters use the input pixels
+ * in place), then multiplied by the weights two channels at a time.
+ *
+ * SIMD: a GEMM of output pixels by output channels over K. Tiles of 2 pixels x 4 channels keep 8 accumulators of
  * i32x4.dot_i16x8_s partial sums (8 taps per step, both operands sign-extended by i16x8 loads), reduced across lanes
- * once per tile. K % 8 is a last step over the final 8 taps with the lanes already counted masked to zero; out_c % 4
- * channels go 2 pixels x 1 channel. K < 8, and the scalar build, run the C kernel's loops.
+ * once per tile; the requantization is vectorised too (requantizePair). A window is a number of runs of bytes; a
+ * run that is not a whole number of steps ends with a step over its last 8 bytes, the lanes already counted masked
+ * to zero. Windows inside the image are read in place, one run per row, when their rows are contiguous
+ * (dilation_w 1) and that takes no more steps than one run of K bytes (rows of 9 bytes take 2 steps each, for
+ * instance); then only the windows that reach the padding are gathered, else all of them are. out_c % 4 channels
+ * go 2 pixels x 1 channel.
  */
 import { clamp, requantizeConv } from "../fixed_point";
 
@@ -25,7 +31,7 @@ function requantize(acc: i32, oc: i32, multipliers: usize, shifts: usize, output
   return clamp(requantizeConv(acc, load<i32>(multipliers + at), load<i32>(shifts + at)) + outputOffset, actMin, actMax);
 }
 
-/* Two output pixels (columns x0, x1), every output channel; the C kernel's loops. */
+/* Two output pixels (columns x0, x1 of k bytes), every output channel; the C kernel's loops. */
 function scalarPair(
   x0: usize, x1: usize, out0: usize, out1: usize, weights: usize, foldedBias: usize, k: i32, outC: i32,
   multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
@@ -77,90 +83,77 @@ function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
   return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
-/* Lanes 0-1 from a, 2-3 from b: a shift by a different amount in each half. */
+/* Even lanes from a, odd lanes from b: a shift by a different amount for each of two channels. */
 // @ts-ignore: decorator
 @inline
-function halves(a: v128, b: v128): v128 {
-  return i32x4.shuffle(a, b, 0, 1, 6, 7);
+function alternate(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 0, 5, 2, 7);
 }
 
 /*
- * Requantizes v = [p0 of channel c, p1 of c, p0 of c', p1 of c'] with m = [m, m, m', m'] and shifts s, s'; before
- * the output offset and clamp. Exact, lane for lane, with fixed_point.ts under the conditions checked by
- * vectorRequantizable:
- * - double rounding: SaturatingRoundingDoublingHighMul(a, b) = (a*b + 2^30) >> 31 (floor) for every a, b: for
- *   a*b < 0, truncating (a*b + 1 - 2^30) / 2^31 toward zero is the same floor. That fits in i32 except for
- *   a = b = INT32_MIN, whose result is the only one to wrap to INT32_MIN: adding the (-1) of `r == INT32_MIN` turns
- *   it into INT32_MAX, the saturation. RoundingDivideByPOT(r, e) rounds half away from zero, so it is
- *   sign(r) * floor((|r| + 2^e / 2) / 2^e) = sign(r) * ((floor(2|r| / 2^e) + 1) >> 1) in u32 (|r| < 2^31 as r is
- *   not INT32_MIN), valid for e = 0 too.
- * - single rounding, e = -shift >= 1 and 0 <= multiplier: (x*m + 2^(30+e)) >> (31+e) =
- *   ((A >> (e-1)) + 1) >> 1 with A = (x*m) >> 31, which fits in i32 with room for the + 1 as |x*m| < 2^62 - 2^31.
- *   A zero multiplier gives 0 for any shift, as A = 0.
+ * Requantizes v = [p0 of channel c, p0 of c', p1 of c, p1 of c'] with m = [m, m', m, m'] and e = -shift, e' (the
+ * output offset and clamp come after). Exact, lane for lane, with fixed_point.ts when 0 <= m < 2^31 and
+ * 1 <= e <= 31 (vectorRequantizable), where |x*m| <= 2^62 - 2^31 and so A = (x*m) >> 31 (floor) fits in i32 with
+ * room for a + 1. With H:L the high and low halves of 2*x*m, A = H.
+ * - single rounding: (x*m + 2^(30+e)) >> (31+e) = ((A >> (e-1)) + 1) >> 1.
+ * - double rounding: SaturatingRoundingDoublingHighMul(x, m) = (x*m + 2^30) >> 31 (floor; for x*m < 0, truncating
+ *   (x*m + 1 - 2^30) / 2^31 toward zero is the same floor) = H + (L >>> 31), and it never saturates as
+ *   m != INT32_MIN. Then RoundingDivideByPOT(r, e) = floor((r + 2^(e-1) - [r < 0]) / 2^e)
+ *   = (((r - [r < 0]) >> (e-1)) + 1) >> 1.
+ * (t + 1) >> 1 is computed as t - (t >> 1). A zero multiplier gives 0 for any shift (every step maps 0 to 0).
  */
 // @ts-ignore: decorator
 @inline
-function requantizePair(v: v128, m: v128, s0: i32, s1: i32, anyLeftShift: bool): v128 {
-  if (TF_SINGLE_ROUNDING) {
-    const lo = i64x2.shl(i64x2.extmul_low_i32x4_s(v, m), 1);
-    const hi = i64x2.shl(i64x2.extmul_high_i32x4_s(v, m), 1);
-    const a = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
-    const t = halves(i32x4.shr_s(a, ~s0), i32x4.shr_s(a, ~s1));
-    return i32x4.shr_s(i32x4.add(t, i32x4.splat(1)), 1);
-  } else {
-    let x = v;
-    if (anyLeftShift) x = halves(i32x4.shl(x, s0 > 0 ? s0 : 0), i32x4.shl(x, s1 > 0 ? s1 : 0));
-    const round = i64x2.splat(<i64>1 << 30);
-    const lo = i64x2.shl(i64x2.add(i64x2.extmul_low_i32x4_s(x, m), round), 1);
-    const hi = i64x2.shl(i64x2.add(i64x2.extmul_high_i32x4_s(x, m), round), 1);
-    let r = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
-    r = i32x4.add(r, i32x4.eq(r, i32x4.splat(i32.MIN_VALUE)));
-    const sign = i32x4.shr_s(r, 31);
-    const twice = i32x4.shl(i32x4.abs(r), 1);
-    let q = halves(i32x4.shr_u(twice, s0 < 0 ? -s0 : 0), i32x4.shr_u(twice, s1 < 0 ? -s1 : 0));
-    q = i32x4.shr_u(i32x4.add(q, i32x4.splat(1)), 1);
-    return i32x4.sub(v128.xor(q, sign), sign);
+function requantizePair(v: v128, m: v128, e0: i32, e1: i32): v128 {
+  const lo = i64x2.shl(i64x2.extmul_low_i32x4_s(v, m), 1);
+  const hi = i64x2.shl(i64x2.extmul_high_i32x4_s(v, m), 1);
+  let r = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
+  if (!TF_SINGLE_ROUNDING) {
+    r = i32x4.add(r, i32x4.shr_u(i32x4.shuffle(lo, hi, 0, 2, 4, 6), 31));
+    r = i32x4.add(r, i32x4.shr_s(r, 31));
   }
+  const t = alternate(i32x4.shr_s(r, e0 - 1), i32x4.shr_s(r, e1 - 1));
+  return i32x4.sub(t, i32x4.shr_s(t, 1));
 }
 
-/* Whether every channel's multiplier and shift are in the domain where requantizePair is exact. */
-function vectorRequantizable(multipliers: usize, shifts: usize, outC: i32): bool {
+/*
+ * Whether the vector requantization is exact: requantizePair's conditions, and an int8 clamp range. Its results r
+ * are then within +-2^30, and clamp(r + offset, lo, hi) (C, in i32) = clamp(sat8(sat16(sat16(r) + offset)), lo, hi)
+ * (narrowing saturates) when |offset| < 32640: a saturated sat16(r) stays beyond the clamp range after the offset.
+ */
+function vectorRequantizable(
+  multipliers: usize, shifts: usize, outC: i32, outputOffset: i32, actMin: i32, actMax: i32,
+): bool {
+  if (actMin < -128 || actMax > 127 || actMin > actMax || outputOffset <= -32640 || outputOffset >= 32640) return false;
   for (let oc = 0; oc < outC; ++oc) {
     const m = load<i32>(multipliers + (<usize>oc << 2));
     const s = load<i32>(shifts + (<usize>oc << 2));
-    if (TF_SINGLE_ROUNDING) {
-      if (m != 0 && (m < 0 || s > -1 || s < -31)) return false;
-    } else {
-      if (s > 31 || s < -31) return false;
-    }
+    if (m != 0 && (m < 0 || s > -1 || s < -31)) return false;
   }
   return true;
 }
 
-function anyPositive(shifts: usize, outC: i32): bool {
-  for (let oc = 0; oc < outC; ++oc) if (load<i32>(shifts + (<usize>oc << 2)) > 0) return true;
-  return false;
-}
-
-/* Two output pixels (columns x0, x1, k >= 8 bytes each), every output channel. */
+/*
+ * Two output pixels, every output channel. Pixel p's window is `rows` runs of `run` >= 8 bytes, the first at xp and
+ * the next ones `stride_p` bytes apart; the weights of a channel are the same runs back to back. A run ends with a
+ * step over its last 8 bytes when run % 8 != 0, its first 8 - run % 8 lanes masked (already counted).
+ */
 // @ts-ignore: decorator
 @inline
 function simdPair(
-  x0: usize, x1: usize, out0: usize, out1: usize, weights: usize, foldedBias: usize, k: i32, outC: i32,
-  multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
-  vectorRequant: bool, anyLeftShift: bool,
+  x0: usize, stride0: usize, x1: usize, stride1: usize, rows: i32, run: usize, out0: usize, out1: usize,
+  weights: usize, foldedBias: usize, outC: i32, multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32,
+  actMax: i32, tailMask: v128, offsetV: v128, minV: v128, maxV: v128, vectorRequant: bool,
 ): void {
-  const n = <usize>k;
-  // The tail step's i16 lanes >= 8 - k % 8 are the taps not summed yet.
-  const tailMask = i16x8.gt_s(v128(0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0), i16x8.splat(<i16>(7 - (k & 7))));
-  const full = n & ~7; // taps covered by whole steps
-  const last = n - 8; // the tail step's taps (its first 8 - n % 8 lanes are masked)
+  const n = run * <usize>rows;
+  const full = run & ~7; // bytes of a run covered by whole steps
+  const last = run - 8; // the tail step's offset in a run
   let oc = 0;
   for (; oc + 3 < outC; oc += 4) {
-    const w0 = weights + <usize>oc * n;
-    const w1 = w0 + n;
-    const w2 = w1 + n;
-    const w3 = w2 + n;
+    let w0 = weights + <usize>oc * n;
+    let w1 = w0 + n;
+    let w2 = w1 + n;
+    let w3 = w2 + n;
     let a = v128.load8x8_s(x0);
     let b = v128.load8x8_s(x1);
     let w = v128.load8x8_s(w0);
@@ -175,80 +168,102 @@ function simdPair(
     w = v128.load8x8_s(w3);
     let acc03 = i32x4.dot_i16x8_s(a, w);
     let acc13 = i32x4.dot_i16x8_s(b, w);
-    for (let i: usize = 8; i < full; i += 8) {
-      a = v128.load8x8_s(x0 + i);
-      b = v128.load8x8_s(x1 + i);
-      w = v128.load8x8_s(w0 + i);
-      acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
-      acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w1 + i);
-      acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
-      acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w2 + i);
-      acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
-      acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w3 + i);
-      acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
-      acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
+    let p0 = x0;
+    let p1 = x1;
+    let i: usize = 8;
+    for (let r = 1; ; ++r) {
+      for (; i < full; i += 8) {
+        a = v128.load8x8_s(p0 + i);
+        b = v128.load8x8_s(p1 + i);
+        w = v128.load8x8_s(w0 + i);
+        acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
+        acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w1 + i);
+        acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
+        acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w2 + i);
+        acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
+        acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w3 + i);
+        acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
+        acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
+      }
+      if (full < run) {
+        a = v128.and(v128.load8x8_s(p0 + last), tailMask);
+        b = v128.and(v128.load8x8_s(p1 + last), tailMask);
+        w = v128.load8x8_s(w0 + last);
+        acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
+        acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w1 + last);
+        acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
+        acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w2 + last);
+        acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
+        acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
+        w = v128.load8x8_s(w3 + last);
+        acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
+        acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
+      }
+      if (r == rows) break;
+      p0 += stride0;
+      p1 += stride1;
+      w0 += run;
+      w1 += run;
+      w2 += run;
+      w3 += run;
+      i = 0;
     }
-    if (full < n) {
-      a = v128.and(v128.load8x8_s(x0 + last), tailMask);
-      b = v128.and(v128.load8x8_s(x1 + last), tailMask);
-      w = v128.load8x8_s(w0 + last);
-      acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
-      acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w1 + last);
-      acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
-      acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w2 + last);
-      acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
-      acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
-      w = v128.load8x8_s(w3 + last);
-      acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
-      acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
-    }
-    // Channels (oc, oc+1) then (oc+2, oc+3), pixel 0 then 1 within each.
+    // Pixel 0 then 1, channels (oc, oc+1) in v01 and (oc+2, oc+3) in v23.
     const at = <usize>oc << 2;
-    const bias = v128.load(foldedBias + at);
-    const v01 = i32x4.add(sum4(acc00, acc10, acc01, acc11), i32x4.shuffle(bias, bias, 0, 0, 1, 1));
-    const v23 = i32x4.add(sum4(acc02, acc12, acc03, acc13), i32x4.shuffle(bias, bias, 2, 2, 3, 3));
+    const v01 = i32x4.add(sum4(acc00, acc01, acc10, acc11), v128.load64_splat(foldedBias + at));
+    const v23 = i32x4.add(sum4(acc02, acc03, acc12, acc13), v128.load64_splat(foldedBias + at, 8));
     if (vectorRequant) {
-      const mul = v128.load(multipliers + at);
-      const offset = i32x4.splat(outputOffset);
-      const lo = i32x4.splat(actMin);
-      const hi = i32x4.splat(actMax);
-      let r01 = requantizePair(v01, i32x4.shuffle(mul, mul, 0, 0, 1, 1), load<i32>(shifts + at), load<i32>(shifts + at, 4), anyLeftShift);
-      let r23 = requantizePair(v23, i32x4.shuffle(mul, mul, 2, 2, 3, 3), load<i32>(shifts + at, 8), load<i32>(shifts + at, 12), anyLeftShift);
-      r01 = i32x4.min_s(i32x4.max_s(i32x4.add(r01, offset), lo), hi);
-      r23 = i32x4.min_s(i32x4.max_s(i32x4.add(r23, offset), lo), hi);
-      // The low byte of each lane, as the C kernel's (int8_t) cast: pixel 0's 4 channels, then pixel 1's.
-      const bytes = i8x16.shuffle(r01, r23, 0, 8, 16, 24, 4, 12, 20, 28, 0, 0, 0, 0, 0, 0, 0, 0);
-      v128.store32_lane(out0 + oc, bytes, 0);
-      v128.store32_lane(out1 + oc, bytes, 1);
+      const r01 = requantizePair(v01, v128.load64_splat(multipliers + at), -load<i32>(shifts + at), -load<i32>(shifts + at, 4));
+      const r23 = requantizePair(v23, v128.load64_splat(multipliers + at, 8), -load<i32>(shifts + at, 8), -load<i32>(shifts + at, 12));
+      // The output offset and clamp on the narrowed values (see vectorRequantizable): 16-bit lanes p0 (oc, oc+1),
+      // p1 (oc, oc+1), p0 (oc+2, oc+3), p1 (oc+2, oc+3).
+      const words = i16x8.add_sat_s(i16x8.narrow_i32x4_s(r01, r23), offsetV);
+      const narrowed = i8x16.narrow_i16x8_s(words, words);
+      const bytes = i8x16.min_s(i8x16.max_s(narrowed, minV), maxV);
+      v128.store16_lane(out0 + oc, bytes, 0);
+      v128.store16_lane(out1 + oc, bytes, 1);
+      v128.store16_lane(out0 + oc, bytes, 2, 2);
+      v128.store16_lane(out1 + oc, bytes, 3, 2);
     } else {
       store<i8>(out0 + oc, requantize(i32x4.extract_lane(v01, 0), oc, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out1 + oc, requantize(i32x4.extract_lane(v01, 1), oc, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out0 + oc + 1, requantize(i32x4.extract_lane(v01, 2), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out0 + oc + 1, requantize(i32x4.extract_lane(v01, 1), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out1 + oc, requantize(i32x4.extract_lane(v01, 2), oc, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out1 + oc + 1, requantize(i32x4.extract_lane(v01, 3), oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out0 + oc + 2, requantize(i32x4.extract_lane(v23, 0), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out1 + oc + 2, requantize(i32x4.extract_lane(v23, 1), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
-      store<i8>(out0 + oc + 3, requantize(i32x4.extract_lane(v23, 2), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out0 + oc + 3, requantize(i32x4.extract_lane(v23, 1), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
+      store<i8>(out1 + oc + 2, requantize(i32x4.extract_lane(v23, 2), oc + 2, multipliers, shifts, outputOffset, actMin, actMax));
       store<i8>(out1 + oc + 3, requantize(i32x4.extract_lane(v23, 3), oc + 3, multipliers, shifts, outputOffset, actMin, actMax));
     }
   }
   for (; oc < outC; ++oc) {
-    const w0 = weights + <usize>oc * n;
-    let acc0 = i32x4.dot_i16x8_s(v128.load8x8_s(x0), v128.load8x8_s(w0));
-    let acc1 = i32x4.dot_i16x8_s(v128.load8x8_s(x1), v128.load8x8_s(w0));
-    for (let i: usize = 8; i < full; i += 8) {
-      const w = v128.load8x8_s(w0 + i);
-      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load8x8_s(x0 + i), w));
-      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load8x8_s(x1 + i), w));
-    }
-    if (full < n) {
-      const w = v128.load8x8_s(w0 + last);
-      acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(x0 + last), tailMask), w));
-      acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(x1 + last), tailMask), w));
+    let w0 = weights + <usize>oc * n;
+    let w = v128.load8x8_s(w0);
+    let acc0 = i32x4.dot_i16x8_s(v128.load8x8_s(x0), w);
+    let acc1 = i32x4.dot_i16x8_s(v128.load8x8_s(x1), w);
+    let p0 = x0;
+    let p1 = x1;
+    let i: usize = 8;
+    for (let r = 1; ; ++r) {
+      for (; i < full; i += 8) {
+        w = v128.load8x8_s(w0 + i);
+        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load8x8_s(p0 + i), w));
+        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load8x8_s(p1 + i), w));
+      }
+      if (full < run) {
+        w = v128.load8x8_s(w0 + last);
+        acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(p0 + last), tailMask), w));
+        acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(p1 + last), tailMask), w));
+      }
+      if (r == rows) break;
+      p0 += stride0;
+      p1 += stride1;
+      w0 += run;
+      i = 0;
     }
     // [acc0 lanes 0+2, acc1 lanes 0+2, acc0 lanes 1+3, acc1 lanes 1+3]
     const s = i32x4.add(i32x4.shuffle(acc0, acc1, 0, 4, 1, 5), i32x4.shuffle(acc0, acc1, 2, 6, 3, 7));
@@ -260,71 +275,179 @@ function simdPair(
   }
 }
 
-/* dst[0, n) = value (the zero-point padding of a column). */
+/* dst[0, n) = value (the zero-point padding of a window). */
+// @ts-ignore: decorator
+@inline
 function fill(dst: usize, value: i32, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD && n >= 16) {
     const v = i8x16.splat(<i8>value);
     for (; i + 16 <= n; i += 16) v128.store(dst + i, v);
     if (i < n) v128.store(dst + n - 16, v);
-    return;
-  }
-  if (n >= 8) {
+  } else if (n >= 8) {
     const word = <u64>(value & 0xff) * 0x0101010101010101;
     for (; i + 8 <= n; i += 8) store<u64>(dst + i, word);
     if (i < n) store<u64>(dst + n - 8, word);
-    return;
+  } else {
+    for (; i < n; ++i) store<i8>(dst + i, <i8>value);
   }
-  for (; i < n; ++i) store<i8>(dst + i, <i8>value);
 }
 
 /* dst[0, n) = src[0, n) (a run of taps; the two never overlap). The last word overlaps the previous one. */
+// @ts-ignore: decorator
+@inline
 function copy(dst: usize, src: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD && n >= 16) {
     for (; i + 16 <= n; i += 16) v128.store(dst + i, v128.load(src + i));
     if (i < n) v128.store(dst + n - 16, v128.load(src + n - 16));
-    return;
-  }
-  if (n >= 8) {
+  } else if (n >= 8) {
     for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
     if (i < n) store<u64>(dst + n - 8, load<u64>(src + n - 8));
-    return;
+  } else if (n >= 4) {
+    store<u32>(dst, load<u32>(src));
+    store<u32>(dst + n - 4, load<u32>(src + n - 4));
+  } else {
+    for (; i < n; ++i) store<i8>(dst + i, load<i8>(src + i));
   }
-  for (; i < n; ++i) store<i8>(dst + i, load<i8>(src + i));
 }
 
-/* The column of output pixel (oy, ox): its window in OHWI tap order, filter_h * filter_w * in_c bytes. */
+/* rows runs of n bytes, srcStep apart, copied back to back to dst. */
+function copyRows(dst: usize, src: usize, srcStep: usize, rows: i32, n: i32): void {
+  for (let r = 0; r < rows; ++r, src += srcStep, dst += <usize>n) copy(dst, src, n);
+}
+
+/* The window at (originY, originX) (its top left tap), gathered into col in OHWI tap order: filter_h * filter_w *
+ * in_c bytes, the taps outside the image set to the zero point. */
+function gather(
+  image: usize, originY: i32, originX: i32, col: usize, inH: i32, inW: i32, inC: i32, filterH: i32, filterW: i32,
+  dilationH: i32, dilationW: i32, padValue: i32,
+): usize {
+  // Taps [kx0, kx1) of a row fall inside the image (origin_x < in_w always holds for TFLite's padding).
+  let kx0 = 0;
+  let kx1 = inW - originX;
+  if (dilationW == 1) {
+    if (originX < 0) kx0 = -originX;
+  } else {
+    if (originX < 0) kx0 = (dilationW - 1 - originX) / dilationW;
+    kx1 = (inW - 1 - originX) / dilationW + 1;
+  }
+  if (kx1 > filterW) kx1 = filterW;
+  if (kx0 > kx1) kx0 = kx1; // a dilated window can miss the image entirely
+  const rowBytes = filterW * inC;
+  const left = kx0 * inC;
+  const right = kx1 * inC;
+  let dst = col;
+  let src = image + <usize>((originY * inW + originX + kx0 * dilationW) * inC);
+  const srcStep = <usize>(dilationH * inW * inC);
+  for (let ky = 0, iy = originY; ky < filterH; ++ky, iy += dilationH, dst += <usize>rowBytes, src += srcStep) {
+    if (iy < 0 || iy >= inH || kx0 == kx1) {
+      fill(dst, padValue, rowBytes);
+      continue;
+    }
+    if (left > 0) fill(dst, padValue, left);
+    if (dilationW == 1) {
+      copy(dst + <usize>left, src, right - left);
+    } else {
+      let from = src;
+      for (let kx = kx0; kx < kx1; ++kx, from += <usize>(dilationW * inC)) copy(dst + <usize>(kx * inC), from, inC);
+    }
+    if (right < rowBytes) fill(dst + <usize>right, padValue, rowBytes - right);
+  }
+  return col;
+}
+
+/* The C kernel's column of output pixel (oy, ox): 1x1 filters use the input pixel in place (they never reach the
+ * padding), other windows are gathered into col. */
+// @ts-ignore: decorator
+@inline
 function column(
   image: usize, oy: i32, ox: i32, col: usize, inH: i32, inW: i32, inC: i32, filterH: i32, filterW: i32,
   strideH: i32, strideW: i32, dilationH: i32, dilationW: i32, padTop: i32, padLeft: i32, padValue: i32,
 ): usize {
   if (filterH == 1 && filterW == 1) return image + <usize>((oy * strideH * inW + ox * strideW) * inC);
-  const originY = oy * strideH - padTop;
-  const originX = ox * strideW - padLeft;
-  // Taps [kx0, kx1) of a row fall inside the image (origin_x < in_w always holds for TFLite's padding).
-  let kx0 = originX < 0 ? (dilationW - 1 - originX) / dilationW : 0;
-  let kx1 = (inW - 1 - originX) / dilationW + 1;
-  if (kx1 > filterW) kx1 = filterW;
-  if (kx0 > kx1) kx0 = kx1; // a dilated window can miss the image entirely
-  const rowBytes = filterW * inC;
-  let dst = col;
-  for (let ky = 0; ky < filterH; ++ky, dst += <usize>rowBytes) {
-    const iy = originY + ky * dilationH;
-    if (iy < 0 || iy >= inH || kx0 == kx1) {
-      fill(dst, padValue, rowBytes);
-      continue;
-    }
-    let src = image + <usize>((iy * inW + originX + kx0 * dilationW) * inC);
-    fill(dst, padValue, kx0 * inC);
+  return gather(image, oy * strideH - padTop, ox * strideW - padLeft, col, inH, inW, inC, filterH, filterW, dilationH,
+    dilationW, padValue);
+}
+
+/* The SIMD kernel's window of the pixel whose window starts at (y, x): in place when `inPlace` allows it and it is
+ * inside the image, else in col (copied row by row when inside the image, else gathered with its padding). */
+// @ts-ignore: decorator
+@inline
+function window(
+  image: usize, y: i32, x: i32, col: usize, inH: i32, inW: i32, inC: i32, filterH: i32, filterW: i32,
+  dilationH: i32, dilationW: i32, padValue: i32, inPlace: bool,
+): usize {
+  const lastY = y + (filterH - 1) * dilationH;
+  const lastX = x + (filterW - 1) * dilationW;
+  if (y >= 0 && x >= 0 && lastY < inH && lastX < inW) {
+    const at = image + <usize>((y * inW + x) * inC);
+    if (inPlace) return at;
     if (dilationW == 1) {
-      copy(dst + <usize>(kx0 * inC), src, (kx1 - kx0) * inC);
-    } else {
-      for (let kx = kx0; kx < kx1; ++kx, src += <usize>(dilationW * inC)) copy(dst + <usize>(kx * inC), src, inC);
+      copyRows(col, at, <usize>(dilationH * inW * inC), filterH, filterW * inC);
+      return col;
     }
-    fill(dst + <usize>(kx1 * inC), padValue, (filterW - kx1) * inC);
   }
-  return col;
+  return gather(image, y, x, col, inH, inW, inC, filterH, filterW, dilationH, dilationW, padValue);
+}
+
+function simdConv(
+  input: usize, weights: usize, foldedBias: usize, output: usize, scratch: usize,
+  batches: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32, outC: i32,
+  filterH: i32, filterW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
+  padTop: i32, padLeft: i32, padValue: i32,
+  multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32, actMax: i32,
+): void {
+  const k = filterH * filterW * inC;
+  const rowBytes = filterW * inC;
+  // Windows inside the image are read in place, row by row, when their rows are contiguous and take no more steps
+  // than the gathered window; the others are gathered (in the same layout: rows back to back).
+  const inPlace = dilationW == 1 && rowBytes >= 8 && filterH * ((rowBytes + 7) >> 3) <= (k + 7) >> 3;
+  const rows = inPlace ? filterH : 1;
+  const run = <usize>(inPlace ? rowBytes : k);
+  const imageStride = <usize>(dilationH * inW * inC); // between the rows of a window read in place
+  // 1x1 windows start at the pixel itself, as in the C kernel.
+  const top = filterH == 1 && filterW == 1 ? 0 : padTop;
+  const leftPad = filterH == 1 && filterW == 1 ? 0 : padLeft;
+  // The tail step's i16 lanes >= 8 - run % 8 are the taps not summed yet.
+  const tailMask = i16x8.gt_s(v128(0, 0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0), i16x8.splat(<i16>(7 - (run & 7))));
+  const offsetV = i16x8.splat(<i16>outputOffset);
+  const minV = i8x16.splat(<i8>actMin);
+  const maxV = i8x16.splat(<i8>actMax);
+  const vectorRequant = vectorRequantizable(multipliers, shifts, outC, outputOffset, actMin, actMax);
+  const col0 = scratch;
+  const col1 = scratch + <usize>k;
+  let out = output;
+  for (let b = 0; b < batches; ++b) {
+    const image = input + <usize>(b * inH * inW) * <usize>inC;
+    // Output pixels in order, two at a time (a pair may straddle two rows; an odd last one is paired with itself).
+    let oy = 0;
+    let ox = 0;
+    for (let left = outH * outW; left > 0; left -= 2) {
+      const x0 = window(image, oy * strideH - top, ox * strideW - leftPad, col0, inH, inW, inC, filterH, filterW,
+        dilationH, dilationW, padValue, inPlace);
+      if (++ox == outW) {
+        ox = 0;
+        ++oy;
+      }
+      let x1 = x0;
+      let out1 = out;
+      if (left > 1) {
+        x1 = window(image, oy * strideH - top, ox * strideW - leftPad, col1, inH, inW, inC, filterH, filterW,
+          dilationH, dilationW, padValue, inPlace);
+        if (++ox == outW) {
+          ox = 0;
+          ++oy;
+        }
+        out1 = out + <usize>outC;
+      }
+      // Gathered windows have their rows back to back.
+      simdPair(x0, x0 == col0 ? run : imageStride, x1, x1 == col1 || x1 == col0 ? run : imageStride, rows, run, out,
+        out1, weights, foldedBias, outC, multipliers, shifts, outputOffset, actMin, actMax, tailMask, offsetV, minV,
+        maxV, vectorRequant);
+      out = out1 + <usize>outC;
+    }
+  }
 }
 
 export function conv2d_s8(
@@ -335,11 +458,11 @@ export function conv2d_s8(
   multipliers: usize, shifts: usize, output_offset: i32, act_min: i32, act_max: i32,
 ): void {
   const k = filter_h * filter_w * in_c;
-  let vectorRequant = false;
-  let anyLeftShift = false;
-  if (ASC_FEATURE_SIMD) {
-    vectorRequant = vectorRequantizable(multipliers, shifts, out_c);
-    if (!TF_SINGLE_ROUNDING) anyLeftShift = anyPositive(shifts, out_c);
+  if (ASC_FEATURE_SIMD && k >= 8) {
+    simdConv(input, weights, folded_bias, output, scratch, batches, in_h, in_w, in_c, out_h, out_w, out_c, filter_h,
+      filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, input_zero_point, multipliers, shifts,
+      output_offset, act_min, act_max);
+    return;
   }
   const col0 = scratch;
   const col1 = scratch + <usize>k;
@@ -367,12 +490,7 @@ export function conv2d_s8(
         }
         out1 = out + <usize>out_c;
       }
-      if (ASC_FEATURE_SIMD && k >= 8) {
-        simdPair(x0, x1, out, out1, weights, folded_bias, k, out_c, multipliers, shifts, output_offset, act_min, act_max,
-          vectorRequant, anyLeftShift);
-      } else {
-        scalarPair(x0, x1, out, out1, weights, folded_bias, k, out_c, multipliers, shifts, output_offset, act_min, act_max);
-      }
+      scalarPair(x0, x1, out, out1, weights, folded_bias, k, out_c, multipliers, shifts, output_offset, act_min, act_max);
       out = out1 + <usize>out_c;
     }
   }
