@@ -47,6 +47,15 @@ class DataPool {
   }
 }
 
+/**
+ * Kernels of runtime/as that take their weights (argument `weights`) widened to int16, same values: the SIMD
+ * core then loads eight weights with a plain load instead of a sign-extending one (about 12% of a convolution).
+ */
+const INT16_WEIGHTS: ReadonlyMap<string, number> = new Map([
+  ['conv2d_s8', 1],
+  ['conv2d_1x1_s8', 1],
+]);
+
 function tableBytes(a: Extract<KernelArg, { kind: 'table' }>): Uint8Array {
   const typed = a.dtype === 'int8' ? Int8Array.from(a.values) : a.dtype === 'int16' ? Int16Array.from(a.values) : Int32Array.from(a.values);
   return new Uint8Array(typed.buffer); // wasm is little-endian, like every host Node runs on
@@ -81,11 +90,15 @@ export function layoutMemory(pg: PreparedGraph, plan: MemoryPlan): WasmLayout {
   const calls = pg.nodes.flatMap(({ node, prepared }, step) => {
     const call = prepared.kernel;
     if (!call) return [];
-    const args = call.args.map((a): { pool: number } | { arena: number } | { value: number } => {
+    const args = call.args.map((a, index): { pool: number } | { arena: number } | { value: number } => {
       switch (a.kind) {
         case 'tensor': {
           if (a.tensor < 0) return { value: 0 };
           const t = graph.tensors[a.tensor]!;
+          if (t.data && INT16_WEIGHTS.get(call.name) === index) {
+            if (t.dtype !== 'int8') throw new Error(`${call.name} expects int8 weights, got ${describeTensor(t)}`);
+            return { pool: pool.add(new Uint8Array(Int16Array.from(t.data as Int8Array).buffer)) };
+          }
           if (t.data) return { pool: pool.add(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)) };
           return { arena: arenaOffset(graph, plan, a.tensor) };
         }

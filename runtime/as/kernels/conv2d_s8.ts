@@ -39,8 +39,8 @@ function scalarPair(
   const n = <usize>k;
   let oc = 0;
   for (; oc + 1 < outC; oc += 2) {
-    const w0 = weights + <usize>oc * n;
-    const w1 = w0 + n;
+    const w0 = weights + ((<usize>oc * n) << 1);
+    const w1 = w0 + (n << 1);
     let acc00 = load<i32>(foldedBias + (<usize>oc << 2));
     let acc01 = load<i32>(foldedBias + (<usize>oc << 2), 4);
     let acc10 = acc00;
@@ -48,8 +48,8 @@ function scalarPair(
     for (let i: usize = 0; i < n; ++i) {
       const a = <i32>load<i8>(x0 + i);
       const b = <i32>load<i8>(x1 + i);
-      const u = <i32>load<i8>(w0 + i);
-      const v = <i32>load<i8>(w1 + i);
+      const u = <i32>load<i16>(w0 + (i << 1));
+      const v = <i32>load<i16>(w1 + (i << 1));
       acc00 += a * u;
       acc01 += a * v;
       acc10 += b * u;
@@ -61,11 +61,11 @@ function scalarPair(
     store<i8>(out1 + oc + 1, requantize(acc11, oc + 1, multipliers, shifts, outputOffset, actMin, actMax));
   }
   if (oc < outC) {
-    const w0 = weights + <usize>oc * n;
+    const w0 = weights + ((<usize>oc * n) << 1);
     let acc0 = load<i32>(foldedBias + (<usize>oc << 2));
     let acc1 = acc0;
     for (let i: usize = 0; i < n; ++i) {
-      const u = <i32>load<i8>(w0 + i);
+      const u = <i32>load<i16>(w0 + (i << 1));
       acc0 += <i32>load<i8>(x0 + i) * u;
       acc1 += <i32>load<i8>(x1 + i) * u;
     }
@@ -150,22 +150,22 @@ function simdPair(
   const last = run - 8; // the tail step's offset in a run
   let oc = 0;
   for (; oc + 3 < outC; oc += 4) {
-    let w0 = weights + <usize>oc * n;
-    let w1 = w0 + n;
-    let w2 = w1 + n;
-    let w3 = w2 + n;
+    let w0 = weights + ((<usize>oc * n) << 1);
+    let w1 = w0 + (n << 1);
+    let w2 = w1 + (n << 1);
+    let w3 = w2 + (n << 1);
     let a = v128.load8x8_s(x0);
     let b = v128.load8x8_s(x1);
-    let w = v128.load8x8_s(w0);
+    let w = v128.load(w0);
     let acc00 = i32x4.dot_i16x8_s(a, w);
     let acc10 = i32x4.dot_i16x8_s(b, w);
-    w = v128.load8x8_s(w1);
+    w = v128.load(w1);
     let acc01 = i32x4.dot_i16x8_s(a, w);
     let acc11 = i32x4.dot_i16x8_s(b, w);
-    w = v128.load8x8_s(w2);
+    w = v128.load(w2);
     let acc02 = i32x4.dot_i16x8_s(a, w);
     let acc12 = i32x4.dot_i16x8_s(b, w);
-    w = v128.load8x8_s(w3);
+    w = v128.load(w3);
     let acc03 = i32x4.dot_i16x8_s(a, w);
     let acc13 = i32x4.dot_i16x8_s(b, w);
     let p0 = x0;
@@ -175,42 +175,42 @@ function simdPair(
       for (; i < full; i += 8) {
         a = v128.load8x8_s(p0 + i);
         b = v128.load8x8_s(p1 + i);
-        w = v128.load8x8_s(w0 + i);
+        w = v128.load(w0 + (i << 1));
         acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
         acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w1 + i);
+        w = v128.load(w1 + (i << 1));
         acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
         acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w2 + i);
+        w = v128.load(w2 + (i << 1));
         acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
         acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w3 + i);
+        w = v128.load(w3 + (i << 1));
         acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
         acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
       }
       if (full < run) {
         a = v128.and(v128.load8x8_s(p0 + last), tailMask);
         b = v128.and(v128.load8x8_s(p1 + last), tailMask);
-        w = v128.load8x8_s(w0 + last);
+        w = v128.load(w0 + (last << 1));
         acc00 = i32x4.add(acc00, i32x4.dot_i16x8_s(a, w));
         acc10 = i32x4.add(acc10, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w1 + last);
+        w = v128.load(w1 + (last << 1));
         acc01 = i32x4.add(acc01, i32x4.dot_i16x8_s(a, w));
         acc11 = i32x4.add(acc11, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w2 + last);
+        w = v128.load(w2 + (last << 1));
         acc02 = i32x4.add(acc02, i32x4.dot_i16x8_s(a, w));
         acc12 = i32x4.add(acc12, i32x4.dot_i16x8_s(b, w));
-        w = v128.load8x8_s(w3 + last);
+        w = v128.load(w3 + (last << 1));
         acc03 = i32x4.add(acc03, i32x4.dot_i16x8_s(a, w));
         acc13 = i32x4.add(acc13, i32x4.dot_i16x8_s(b, w));
       }
       if (r == rows) break;
       p0 += stride0;
       p1 += stride1;
-      w0 += run;
-      w1 += run;
-      w2 += run;
-      w3 += run;
+      w0 += run << 1;
+      w1 += run << 1;
+      w2 += run << 1;
+      w3 += run << 1;
       i = 0;
     }
     // Pixel 0 then 1, channels (oc, oc+1) in v01 and (oc+2, oc+3) in v23.
@@ -241,8 +241,8 @@ function simdPair(
     }
   }
   for (; oc < outC; ++oc) {
-    let w0 = weights + <usize>oc * n;
-    let w = v128.load8x8_s(w0);
+    let w0 = weights + ((<usize>oc * n) << 1);
+    let w = v128.load(w0);
     let acc0 = i32x4.dot_i16x8_s(v128.load8x8_s(x0), w);
     let acc1 = i32x4.dot_i16x8_s(v128.load8x8_s(x1), w);
     let p0 = x0;
@@ -250,19 +250,19 @@ function simdPair(
     let i: usize = 8;
     for (let r = 1; ; ++r) {
       for (; i < full; i += 8) {
-        w = v128.load8x8_s(w0 + i);
+        w = v128.load(w0 + (i << 1));
         acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.load8x8_s(p0 + i), w));
         acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.load8x8_s(p1 + i), w));
       }
       if (full < run) {
-        w = v128.load8x8_s(w0 + last);
+        w = v128.load(w0 + (last << 1));
         acc0 = i32x4.add(acc0, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(p0 + last), tailMask), w));
         acc1 = i32x4.add(acc1, i32x4.dot_i16x8_s(v128.and(v128.load8x8_s(p1 + last), tailMask), w));
       }
       if (r == rows) break;
       p0 += stride0;
       p1 += stride1;
-      w0 += run;
+      w0 += run << 1;
       i = 0;
     }
     // [acc0 lanes 0+2, acc1 lanes 0+2, acc0 lanes 1+3, acc1 lanes 1+3]
