@@ -84,8 +84,9 @@ export interface ModelRun {
   /** See build.ts for exactly what these count; null on host. */
   readonly flashBytes: number | null;
   readonly sramBytes: number | null;
-  /** wasm only: median ms per inference of the first input (when measured), size of the module that ran. */
+  /** wasm only: median ms per inference of the first input (when measured), which build ran and its size. */
   readonly msPerInference?: number | null;
+  readonly simd?: boolean;
   readonly wasmBytes?: number;
 }
 
@@ -119,7 +120,7 @@ export async function runModel(
   if (board.kind === 'wasm') {
     if (inputs.length === 0) throw new Error('runModel needs at least one input');
     const run = await runWasmModel(modelDir, inputs.map((i) => new Uint8Array(i.buffer, i.byteOffset, i.byteLength)), options);
-    return { outputs: run.outputs, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null, msPerInference: run.msPerInference, wasmBytes: run.wasmBytes };
+    return { outputs: run.outputs, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null, msPerInference: run.msPerInference, simd: run.simd, wasmBytes: run.wasmBytes };
   }
   const header = await readModelHeader(modelDir);
   if (inputs.length === 0) {

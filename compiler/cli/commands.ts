@@ -136,7 +136,7 @@ export async function runCommand(dir: string, flags: RunFlags): Promise<void> {
   if (result.flashBytes !== null) lines.push(`image flash: ${result.flashBytes} B, image SRAM: ${result.sramBytes} B (from the linker)`);
   if (result.stackBytes !== null) lines.push(`stack used: ${result.stackBytes} B`);
   if (result.msPerInference != null) {
-    lines.push(`time: ${result.msPerInference.toFixed(4)} ms per inference (median, this Node.js, ${flags.simd ? 'SIMD' : 'scalar'} build of ${result.wasmBytes} B)`);
+    lines.push(`time: ${result.msPerInference.toFixed(4)} ms per inference (median, this Node.js, ${result.simd ? 'SIMD' : 'scalar'} build of ${result.wasmBytes} B)`);
   }
   process.stdout.write(lines.join('\n') + '\n');
 }

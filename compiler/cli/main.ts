@@ -45,7 +45,7 @@ function program(): Command {
     .option('-i, --input <file>', 'raw bytes of the input tensor(s), in the model\'s layout; repeat to run several inputs', collect, [])
     .option('-o, --output <file>', 'write the raw output bytes (all runs, in order) to this file')
     .addOption(new Option('-t, --target <target>', 'run on another target than the one compiled for').choices(TARGET_NAMES as string[]))
-    .option('--timeout <ms>', 'give up on a run after this many milliseconds', positiveInt, 120000)
+    .option('--timeout <ms>', 'QEMU and host: give up on a run after this many milliseconds', positiveInt, 120000)
     .option('--no-simd', 'wasm: run model.scalar.wasm instead of the SIMD build')
     .option('--json', 'print one JSON object on stdout')
     .action(async (dir: string, opts) => runCommand(dir, opts));
