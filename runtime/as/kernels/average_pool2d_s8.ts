@@ -9,8 +9,9 @@
  * |a| < 2^24 and 1 <= b < 2^24 the float32 quotient is within |a / b| * 2^-24 < 1 / b of a / b, so it never
  * crosses the integer that truncation stops at, and trunc(fl(a / b)) equals the C int32 division. Here
  * |a| <= 128 * count + count / 2, hence the count <= 65536 bound; larger windows take the scalar path. The
- * quotient lies in [-128, 127], so the saturating narrows are exact, and the clamp becomes max_s/min_s because
- * the compiler's activation range satisfies -128 <= act_min <= act_max <= 127.
+ * quotient lies in [-128, 127], so the saturating narrows are exact, and the clamp becomes max_s/min_s, equal to
+ * the scalar clamp when -128 <= act_min <= act_max <= 127 (always true of the compiler's activation range; the
+ * vector path checks it).
  */
 import { clamp } from "../fixed_point";
 
@@ -26,7 +27,8 @@ export function average_pool2d_s8(input: usize, output: usize, batches: i32, in_
                                   out_h: i32, out_w: i32, filter_h: i32, filter_w: i32, stride_h: i32,
                                   stride_w: i32, pad_top: i32, pad_left: i32, act_min: i32, act_max: i32): void {
   const rowStride = in_w * channels;
-  const vectorChannels = ASC_FEATURE_SIMD ? channels & ~15 : 0;
+  const vectorChannels = ASC_FEATURE_SIMD && -128 <= act_min && act_min <= act_max && act_max <= 127
+    ? channels & ~15 : 0;
   for (let b = 0; b < batches; ++b) {
     const image = input + b * in_h * rowStride;
     for (let oy = 0; oy < out_h; ++oy) {

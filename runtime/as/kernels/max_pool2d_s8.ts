@@ -2,8 +2,8 @@
  * MAX_POOL_2D, int8, NHWC (TFLM reference_integer_ops::MaxPool), as runtime/c/kernels/max_pool2d_s8.c: the
  * largest in-image input of each window, clamped to [act_min, act_max]. Window bounds are computed once per
  * output pixel. With SIMD, 16 channels are reduced at once with i8x16.max_s, which is the scalar max lane by
- * lane; the clamp becomes max_s/min_s, equal to the scalar clamp because the compiler's activation range
- * satisfies -128 <= act_min <= act_max <= 127. Leftover channels take the scalar path.
+ * lane; the clamp becomes max_s/min_s, equal to the scalar clamp when -128 <= act_min <= act_max <= 127 (always
+ * true of the compiler's activation range; the vector path checks it). Leftover channels take the scalar path.
  */
 import { clamp } from "../fixed_point";
 
@@ -11,7 +11,8 @@ export function max_pool2d_s8(input: usize, output: usize, batches: i32, in_h: i
                               out_h: i32, out_w: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32,
                               pad_top: i32, pad_left: i32, act_min: i32, act_max: i32): void {
   const rowStride = in_w * channels;
-  const vectorChannels = ASC_FEATURE_SIMD ? channels & ~15 : 0;
+  const vectorChannels = ASC_FEATURE_SIMD && -128 <= act_min && act_min <= act_max && act_max <= 127
+    ? channels & ~15 : 0;
   for (let b = 0; b < batches; ++b) {
     const image = input + b * in_h * rowStride;
     for (let oy = 0; oy < out_h; ++oy) {
