@@ -3,13 +3,16 @@
  * Bit-exact with runtime/c/tf_fixed_point.h (and so with tensorflow/lite/kernels/internal/common.h).
  */
 
+/*
+ * gemmlowp's (ab + nudge) / 2^31, truncating, equals (ab + 2^30) >> 31 for every product: for ab >= 0 both are
+ * floor((ab + 2^30) / 2^31); for ab < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31).
+ * The shift is much cheaper than an i64 division. Only a = b = INT32_MIN saturates.
+ */
 // @ts-ignore: decorator
 @inline
 export function saturatingRoundingDoublingHighMul(a: i32, b: i32): i32 {
   if (a == i32.MIN_VALUE && b == i32.MIN_VALUE) return i32.MAX_VALUE;
-  const ab = <i64>a * <i64>b;
-  const nudge: i64 = ab >= 0 ? 1 << 30 : 1 - (1 << 30);
-  return <i32>((ab + nudge) / (<i64>1 << 31));
+  return <i32>((<i64>a * <i64>b + (1 << 30)) >> 31);
 }
 
 // @ts-ignore: decorator
@@ -52,4 +55,31 @@ export function requantizeConv(acc: i32, multiplier: i32, shift: i32): i32 {
 @inline
 export function clamp(x: i32, lo: i32, hi: i32): i32 {
   return x < lo ? lo : x > hi ? hi : x;
+}
+
+/**
+ * multiplyByQuantizedMultiplier on four lanes with one multiplier and one shift for all of them (per-tensor
+ * requantization), SIMD builds only: the high multiply as above in i64x2 lanes (the caller guarantees
+ * multiplier != INT32_MIN), then roundingDivideByPot as (h >> e) + ((h & mask) > halfMask + (h < 0)).
+ * mask = (1 << rightShift) - 1 and halfMask = mask >> 1, splat.
+ */
+// @ts-ignore: decorator
+@inline
+export function multiplyByQuantizedMultiplier4(x: v128, multiplier: v128, leftShift: i32, rightShift: i32, mask: v128,
+                                               halfMask: v128): v128 {
+  const a = i32x4.shl(x, leftShift);
+  const round = i64x2.splat(1 << 30);
+  // Bits 31..62 of ab + 2^30, i.e. the low 32 bits of (ab + 2^30) >> 31.
+  const lo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a, multiplier), round), 31);
+  const hi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a, multiplier), round), 31);
+  const h = i8x16.shuffle(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+  return roundingDivideByPot4(h, rightShift, mask, halfMask);
+}
+
+/** roundingDivideByPot on four lanes with one exponent (mask and halfMask as above); true comparisons are -1. */
+// @ts-ignore: decorator
+@inline
+export function roundingDivideByPot4(h: v128, exponent: i32, mask: v128, halfMask: v128): v128 {
+  const threshold = i32x4.sub(halfMask, i32x4.shr_s(h, 31));
+  return i32x4.sub(i32x4.shr_s(h, exponent), i32x4.gt_s(v128.and(h, mask), threshold));
 }

@@ -10,15 +10,13 @@
  * are strides1 / strides2 (0 where an input is broadcast). In the innermost level each input is read
  * contiguously or not at all, so a broadcast input is rescaled once per row.
  *
- * With SIMD, rows are done 8 elements at a time with the same MBQM in int32x4 lanes: the doubling high
- * multiply is gemmlowp's (ab + nudge) / 2^31, which equals (ab + 2^30) >> 31 for every product (for ab < 0,
- * trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31)), computed in int64x2 lanes; only
- * a = b = INT32_MIN saturates, so the vector path requires multipliers != INT32_MIN (the compiler's are in
- * [2^30, 2^31)). The rounding shift is rounding_divide_by_pot lane by lane, and the clamp becomes
- * max_s/min_s, equal to the scalar clamp when -128 <= act_min <= act_max <= 127 (always true of the compiler's
- * activation range; the vector path checks it).
+ * With SIMD, rows are done 8 elements at a time. The input rescales need no 64-bit product (addRescale4); the
+ * output requantization is multiplyByQuantizedMultiplier4 (fixed_point.ts), which requires M_out != INT32_MIN (the
+ * compiler's multipliers are in [2^30, 2^31)). The clamp becomes max_s/min_s, equal to the scalar clamp when
+ * -128 <= act_min <= act_max <= 127 (always true of the compiler's activation range). The vector path checks
+ * each of its assumptions and leaves anything else to the scalar path.
  */
-import { multiplyByQuantizedMultiplier, clamp } from "../fixed_point";
+import { clamp, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier4, roundingDivideByPot4 } from "../fixed_point";
 
 // @ts-ignore: decorator
 @inline
@@ -26,29 +24,18 @@ function addRescale(x: i32, offset: i32, multiplier: i32, shift: i32): i32 {
   return multiplyByQuantizedMultiplier((x + offset) << 20, multiplier, shift);
 }
 
-// MBQM of 4 int32 lanes; multiplier is splat, mask = (1 << rightShift) - 1 and halfMask = mask >> 1 are splat.
+// Rescale of 4 int8 inputs (already widened to int32 lanes), MBQM((x + offset) << 20, M, shift) for shift <= 0, in
+// int32 lanes only. With v = x + offset (|v| <= 384 as the vector path checks) and M = mHigh * 2^11 + mLow
+// (0 <= mLow < 2^11), saturatingRoundingDoublingHighMul(v * 2^20, M) = floor((v * M + 2^10) / 2^11)
+// = v * mHigh + floor((v * mLow + 2^10) / 2^11), where |v * mHigh| < 2^29 and |v * mLow| < 2^20: nothing overflows,
+// and v * 2^20 is never INT32_MIN, so the saturating case cannot occur.
 // @ts-ignore: decorator
 @inline
-function multiplyByQuantizedMultiplier4(x: v128, multiplier: v128, leftShift: i32, rightShift: i32, mask: v128,
-                                        halfMask: v128): v128 {
-  const a = i32x4.shl(x, leftShift);
-  const round = i64x2.splat(1 << 30);
-  // Bits 31..62 of ab + 2^30, i.e. the low 32 bits of (ab + 2^30) >> 31.
-  const lo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a, multiplier), round), 31);
-  const hi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a, multiplier), round), 31);
-  const h = i8x16.shuffle(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-  // (h >> e) + ((h & mask) > halfMask + (h < 0)); true comparisons are -1.
-  const threshold = i32x4.sub(halfMask, i32x4.shr_s(h, 31));
-  return i32x4.sub(i32x4.shr_s(h, rightShift), i32x4.gt_s(v128.and(h, mask), threshold));
-}
-
-// Rescale of 4 int8 inputs (already widened to int32 lanes): MBQM((x + offset) << 20, ...).
-// @ts-ignore: decorator
-@inline
-function addRescale4(x: v128, offset: v128, multiplier: v128, leftShift: i32, rightShift: i32, mask: v128,
+function addRescale4(x: v128, offset: v128, mHigh: v128, mLow: v128, rightShift: i32, mask: v128,
                      halfMask: v128): v128 {
-  return multiplyByQuantizedMultiplier4(i32x4.shl(i32x4.add(x, offset), 20), multiplier, leftShift, rightShift,
-                                        mask, halfMask);
+  const v = i32x4.add(x, offset);
+  const low = i32x4.shr_s(i32x4.add(i32x4.mul(v, mLow), i32x4.splat(1 << 10)), 11);
+  return roundingDivideByPot4(i32x4.add(i32x4.mul(v, mHigh), low), rightShift, mask, halfMask);
 }
 
 // Output elements [c, n) of one row, as the C kernel computes them.
@@ -92,18 +79,19 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
   const broadcast1 = load<i32>(strides1, 12) == 0;
   const broadcast2 = load<i32>(strides2, 12) == 0;
   if (ASC_FEATURE_SIMD) {
-    if (n >= 8 && input1_multiplier != i32.MIN_VALUE && input2_multiplier != i32.MIN_VALUE &&
-        output_multiplier != i32.MIN_VALUE && -128 <= act_min && act_min <= act_max && act_max <= 127) {
+    if (n >= 8 && input1_shift <= 0 && input2_shift <= 0 && -256 <= input1_offset && input1_offset <= 256 &&
+        -256 <= input2_offset && input2_offset <= 256 && output_multiplier != i32.MIN_VALUE &&
+        -128 <= act_min && act_min <= act_max && act_max <= 127) {
       const vectorN = n & ~7;
-      const ls1 = input1_shift > 0 ? input1_shift : 0, rs1 = input1_shift > 0 ? 0 : -input1_shift;
-      const ls2 = input2_shift > 0 ? input2_shift : 0, rs2 = input2_shift > 0 ? 0 : -input2_shift;
+      const rs1 = -input1_shift, rs2 = -input2_shift;
       const lso = output_shift > 0 ? output_shift : 0, rso = output_shift > 0 ? 0 : -output_shift;
       const mask1 = <i32>((<i64>1 << rs1) - 1), mask2 = <i32>((<i64>1 << rs2) - 1);
       const masko = <i32>((<i64>1 << rso) - 1);
       const mask1V = i32x4.splat(mask1), half1V = i32x4.splat(mask1 >> 1);
       const mask2V = i32x4.splat(mask2), half2V = i32x4.splat(mask2 >> 1);
       const maskoV = i32x4.splat(masko), halfoV = i32x4.splat(masko >> 1);
-      const m1 = i32x4.splat(input1_multiplier), m2 = i32x4.splat(input2_multiplier);
+      const m1High = i32x4.splat(input1_multiplier >> 11), m1Low = i32x4.splat(input1_multiplier & 0x7ff);
+      const m2High = i32x4.splat(input2_multiplier >> 11), m2Low = i32x4.splat(input2_multiplier & 0x7ff);
       const mo = i32x4.splat(output_multiplier);
       const off1 = i32x4.splat(input1_offset), off2 = i32x4.splat(input2_offset);
       const sign = i32x4.splat(input2_sign), outOff = i32x4.splat(output_offset);
@@ -120,13 +108,13 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
               let s1lo = s1b, s1hi = s1b, s2lo = s2b, s2hi = s2b;
               if (!broadcast1) {
                 const v = v128.load8x8_s(x1 + c);
-                s1lo = addRescale4(i32x4.extend_low_i16x8_s(v), off1, m1, ls1, rs1, mask1V, half1V);
-                s1hi = addRescale4(i32x4.extend_high_i16x8_s(v), off1, m1, ls1, rs1, mask1V, half1V);
+                s1lo = addRescale4(i32x4.extend_low_i16x8_s(v), off1, m1High, m1Low, rs1, mask1V, half1V);
+                s1hi = addRescale4(i32x4.extend_high_i16x8_s(v), off1, m1High, m1Low, rs1, mask1V, half1V);
               }
               if (!broadcast2) {
                 const v = v128.load8x8_s(x2 + c);
-                s2lo = addRescale4(i32x4.extend_low_i16x8_s(v), off2, m2, ls2, rs2, mask2V, half2V);
-                s2hi = addRescale4(i32x4.extend_high_i16x8_s(v), off2, m2, ls2, rs2, mask2V, half2V);
+                s2lo = addRescale4(i32x4.extend_low_i16x8_s(v), off2, m2High, m2Low, rs2, mask2V, half2V);
+                s2hi = addRescale4(i32x4.extend_high_i16x8_s(v), off2, m2High, m2Low, rs2, mask2V, half2V);
               }
               let ylo = multiplyByQuantizedMultiplier4(i32x4.add(s1lo, i32x4.mul(sign, s2lo)), mo, lso, rso, maskoV,
                                                        halfoV);

@@ -15,23 +15,7 @@
  * max_s/min_s, equal to the scalar clamp when -128 <= act_min <= act_max <= 127 (always true of the compiler's
  * activation range; the vector path checks it).
  */
-import { multiplyByQuantizedMultiplier, clamp } from "../fixed_point";
-
-// MBQM of 4 int32 lanes; multiplier is splat, mask = (1 << rightShift) - 1 and halfMask = mask >> 1 are splat.
-// @ts-ignore: decorator
-@inline
-function multiplyByQuantizedMultiplier4(x: v128, multiplier: v128, leftShift: i32, rightShift: i32, mask: v128,
-                                        halfMask: v128): v128 {
-  const a = i32x4.shl(x, leftShift);
-  const round = i64x2.splat(1 << 30);
-  // Bits 31..62 of ab + 2^30, i.e. the low 32 bits of (ab + 2^30) >> 31.
-  const lo = i64x2.shr_u(i64x2.add(i64x2.extmul_low_i32x4_s(a, multiplier), round), 31);
-  const hi = i64x2.shr_u(i64x2.add(i64x2.extmul_high_i32x4_s(a, multiplier), round), 31);
-  const h = i8x16.shuffle(lo, hi, 0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
-  // (h >> e) + ((h & mask) > halfMask + (h < 0)); true comparisons are -1.
-  const threshold = i32x4.sub(halfMask, i32x4.shr_s(h, 31));
-  return i32x4.sub(i32x4.shr_s(h, rightShift), i32x4.gt_s(v128.and(h, mask), threshold));
-}
+import { clamp, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier4 } from "../fixed_point";
 
 // Output elements [c, n) of one row, as the C kernel computes them.
 // @ts-ignore: decorator
