@@ -90,7 +90,7 @@ test(`${OP}: reference == TFLite runtime, ${CASES.length} configurations x 18 in
   });
 });
 
-test(`${OP}: host C == reference on every configuration, in one program`, async () => {
+test(`${OP}: host C == wasm (SIMD, scalar) == reference on every configuration, in one program`, async () => {
   const all = [...CASES, ...HIGH_RANK];
   const b = new GraphBuilder(`${OP.toLowerCase()}_all`);
   all.forEach((c, k) => b.output(addCase(b, c, k)));

@@ -38,7 +38,9 @@ const CASES: readonly Case[] = [
   { shape: [1, 10, 3, 2], win: [4, 2, 3, 2], padding: 'same', act: 'relu', q: [0.04, -128] },
   { shape: [1, 4, 4, 6], win: [2, 3, 2, 2], padding: 'same', act: 'relu6', q: [0.03, -128] },
   { shape: [1, 9, 9, 2], win: [2, 2, 3, 3], padding: 'same', act: 'none', q: [0.07, 1] },
-  { shape: [1, 3, 13, 7], win: [3, 6, 2, 5], padding: 'valid', act: 'relu', q: [0.01, -1] },
+  { shape: [1, 3, 13, 7], win: [3, 6, 2, 5], padding: 'valid', act: 'relu', q: [0.01, -1] },  // 16 channels and more: the SIMD kernels' vector paths (16 lanes, int16 and int32 sums).
+  { shape: [1, 6, 6, 35], win: [3, 3, 2, 2], padding: 'same', act: 'none', q: [0.05, -7] },
+  { shape: [1, 17, 17, 16], win: [17, 17, 17, 17], padding: 'valid', act: 'relu', q: [0.02, 5] },
 ];
 
 function addCase(b: GraphBuilder, c: Case, k: number): TensorRef {
@@ -80,7 +82,7 @@ test(`${OP}: reference == TFLite runtime, ${CASES.length} configurations x 14 in
   });
 });
 
-test(`${OP}: host C == reference on every configuration, in one program`, async () => {
+test(`${OP}: host C == wasm (SIMD, scalar) == reference on every configuration, in one program`, async () => {
   const b = new GraphBuilder('pool_all');
   CASES.forEach((c, k) => b.output(addCase(b, c, k)));
   const graph = b.build();

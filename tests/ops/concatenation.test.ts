@@ -1,5 +1,5 @@
 /**
- * CONCATENATION: reference == TFLite runtime and host C == reference on seeded inputs, along every axis (negative
+ * CONCATENATION: reference == TFLite runtime and host C == wasm (SIMD, scalar) == reference on seeded inputs, along every axis (negative
  * too), 1 to 10 inputs, constant and repeated inputs, extreme zero points. Inputs quantized unlike the output
  * (which TFLite refuses, checked) are requantized like ConcatenationWithScaling: checked against an independent
  * float32 evaluation of that formula and against the real values. Refused models.
@@ -64,7 +64,7 @@ const iota = (n: number, from = -60): number[] => Array.from({ length: n }, (_, 
 
 const NONE = { activation: 'none' };
 
-test('every axis, 1-10 inputs, constant and repeated inputs: reference == TFLite, host C == reference', async () => {
+test('every axis, 1-10 inputs, constant and repeated inputs: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('concat');
   const qs: QuantSpec[] = [Q, { scale: 0.01, zeroPoint: -128 }, { scale: 2, zeroPoint: 127 }];
   let n = 0;

@@ -141,7 +141,7 @@ test('the rounding modes differ somewhere, so the comparisons above can fail', (
 });
 
 for (const rounding of ['double', 'single'] as const) {
-  test(`host C == reference (${rounding} rounding), byte for byte`, async () => {
+  test(`host C == wasm (SIMD, scalar) == reference (${rounding} rounding), byte for byte`, async () => {
     const ref = reference(rounding);
     const host = await runHostAndWasm(graph, runs, { rounding });
     runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(host[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));

@@ -17,7 +17,7 @@ test('dequantize: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 81));
 });
 
-test('dequantize: host C equals the reference', async () => {
+test('dequantize: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('dequantize', CASES);
   await expectHostC(g, makeRuns(g, 2, 82));
 });

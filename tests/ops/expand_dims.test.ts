@@ -58,7 +58,7 @@ function reference(graph: Graph, ...inputs: readonly number[][]): number[][] {
 
 // ---------------------------------------------------------------------------------------------------
 
-test('front, middle, back, negative, int64 axis: reference == TFLite, host C == reference', async () => {
+test('front, middle, back, negative, int64 axis: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('expand_dims');
   const cases: [number[], number, number[]][] = [
     [[3, 4], 0, [1, 3, 4]],

@@ -44,7 +44,7 @@ test('hard swish: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 31));
 });
 
-test('hard swish: host C equals the reference', async () => {
+test('hard swish: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('hard_swish', CASES);
   await expectHostC(g, makeRuns(g, 2, 32));
 });

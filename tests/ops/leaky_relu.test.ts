@@ -30,7 +30,7 @@ test('leaky relu: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 41));
 });
 
-test('leaky relu: host C equals the reference', async () => {
+test('leaky relu: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('leaky_relu', CASES);
   await expectHostC(g, makeRuns(g, 2, 42));
 });

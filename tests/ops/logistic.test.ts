@@ -37,7 +37,7 @@ test('logistic: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 11));
 });
 
-test('logistic: host C equals the reference', async () => {
+test('logistic: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('logistic', CASES);
   await expectHostC(g, makeRuns(g, 2, 12));
 });

@@ -194,7 +194,7 @@ test('Mean: the TFLite runtime build runs the older float kernels (reproduced), 
   assert.ok(differing > 0, 'the old and the current algorithms do differ on these inputs');
 });
 
-test('Mean: host C == reference on every configuration, in one program', async () => {
+test('Mean: host C == wasm (SIMD, scalar) == reference on every configuration, in one program', async () => {
   const all = [...EQUAL, ...REQUANT];
   const b = new GraphBuilder('mean_all');
   all.forEach((c, k) => b.output(addCase(b, c, k)));

@@ -1,5 +1,5 @@
 /**
- * PAD / PADV2: reference == TFLite runtime and host C == reference on seeded inputs, over padded batch, spatial
+ * PAD / PADV2: reference == TFLite runtime and host C == wasm (SIMD, scalar) == reference on seeded inputs, over padded batch, spatial
  * and channel dimensions, ranks 1..5, zero points at both int8 extremes, PADV2 constants; a hand-computed case;
  * the merged dimensions the kernel receives; refused models.
  */
@@ -71,7 +71,7 @@ const CASES: [number[], number[][], QuantSpec][] = [
   [[2, 1, 3, 2, 2], [[0, 1], [1, 0], [0, 0], [2, 1], [0, 0]], Q],
 ];
 
-test('PAD, ranks 1-5, extreme zero points: reference == TFLite, host C == reference', async () => {
+test('PAD, ranks 1-5, extreme zero points: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('pad');
   CASES.forEach(([shape, pads, q], i) => {
     const x = b.input(`x${i}`, shape, q);

@@ -77,7 +77,7 @@ test('quantize: float32 -> int8 saturates infinities and huge values, NaN gives 
   assert.equal(Array.from(y), [127, -128, 5, 127, -128, 5, 5, 127]);
 });
 
-test('quantize: host C equals the reference (requantization and float32, including non-finite inputs)', async () => {
+test('quantize: host C and wasm (SIMD, scalar) equal the reference (requantization and float32, including non-finite inputs)', async () => {
   const g = buildCases('quantize', [...REQUANT_CASES, ...FLOAT_CASES]);
   const runs = makeRuns(g, 2, 73, 20);
   const lastFloat = g.inputs.length - 1;

@@ -27,7 +27,7 @@ test('relu: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 51));
 });
 
-test('relu: host C equals the reference', async () => {
+test('relu: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('relu', CASES);
   await expectHostC(g, makeRuns(g, 2, 52));
 });

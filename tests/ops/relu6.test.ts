@@ -33,7 +33,7 @@ test('relu6: reference equals the TFLite runtime when input and output quantizat
   await expectTflite(g, makeRuns(g, 3, 61));
 });
 
-test('relu6: host C equals the reference', async () => {
+test('relu6: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('relu6', [...CASES, { op: 'Relu6', input: { scale: 0.05, zeroPoint: -5 }, output: { scale: 0.03, zeroPoint: -128 }, shape: [300] }]);
   await expectHostC(g, makeRuns(g, 2, 62));
 });

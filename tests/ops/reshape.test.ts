@@ -1,6 +1,6 @@
 /**
  * RESHAPE: shape from a constant int32 input or from new_shape, -1 inference, legacy [0] scalar; reference ==
- * TFLite runtime and host C == reference (the output aliases the input: no kernel), alone and inside chains with
+ * TFLite runtime and host C == wasm (SIMD, scalar) == reference (the output aliases the input: no kernel), alone and inside chains with
  * copying ops; a reshaped constant; refused models.
  */
 import { test } from 'uvu';
@@ -59,7 +59,7 @@ function reference(graph: Graph, ...inputs: readonly number[][]): number[][] {
 
 // ---------------------------------------------------------------------------------------------------
 
-test('shape input, new_shape option, -1, scalars: reference == TFLite, host C == reference', async () => {
+test('shape input, new_shape option, -1, scalars: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('reshape');
   const x0 = b.input('x0', [2, 3, 4], Q);
   b.output(b.add('Reshape', [x0, b.int32Constant('s0', [6, 4])], { newShape: [6, 4] }, Q));

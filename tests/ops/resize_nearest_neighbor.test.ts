@@ -1,5 +1,5 @@
 /**
- * RESIZE_NEAREST_NEIGHBOR: reference == TFLite runtime and host C == reference on seeded inputs for every
+ * RESIZE_NEAREST_NEIGHBOR: reference == TFLite runtime and host C == wasm (SIMD, scalar) == reference on seeded inputs for every
  * (align_corners, half_pixel_centers) combination over up-, down- and non-integer scaling, size 1, batches;
  * hand-computed indices (checked against what TFLite printed); refused models.
  */
@@ -79,7 +79,7 @@ const FLAGS = [
   { alignCorners: true, halfPixelCenters: true },
 ];
 
-test('all flag combinations, up/down/non-integer scaling, batches: reference == TFLite, host C == reference', async () => {
+test('all flag combinations, up/down/non-integer scaling, batches: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('resize');
   let n = 0;
   FLAGS.forEach((flags, f) => {

@@ -82,7 +82,7 @@ test('softmax: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 4, 91));
 });
 
-test('softmax: host C equals the reference', async () => {
+test('softmax: host C and wasm (SIMD, scalar) equal the reference', async () => {
   // Many rows per configuration, so that a rounding slip anywhere in the row arithmetic shows.
   const many: UnaryCase[] = [[1, 0.1, 24], [1, 0.0371, 61], [0.7, 0.25, 10], [1, 0.01, 300]].map(([beta, scale, depth]) => ({
     op: 'Softmax', attrs: { beta }, input: { scale: scale!, zeroPoint: 0 }, output: OUT, shape: [Math.ceil(12000 / depth!), depth!],

@@ -59,7 +59,7 @@ function reference(graph: Graph, ...inputs: readonly number[][]): number[][] {
 const iota = (n: number, from = -60): number[] => Array.from({ length: n }, (_, i) => from + i);
 // ---------------------------------------------------------------------------------------------------
 
-test('all size-1 dimensions, listed ones, negative ones: reference == TFLite, host C == reference', async () => {
+test('all size-1 dimensions, listed ones, negative ones: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('squeeze');
   const cases: [number[], number[], number[]][] = [
     [[1, 3, 1, 4], [], [3, 4]],

@@ -1,5 +1,5 @@
 /**
- * STRIDED_SLICE: reference == TFLite runtime and host C == reference on seeded inputs, over negative indices,
+ * STRIDED_SLICE: reference == TFLite runtime and host C == wasm (SIMD, scalar) == reference on seeded inputs, over negative indices,
  * negative strides, clamping, begin/end masks (both directions), shrink_axis_mask (to a scalar too) and ranks
  * 1..5; a hand-computed case; the merged copy the kernel receives; refused models, including the shrink cases in
  * which TFLite writes nothing (measured: its output is left zero / stale).
@@ -103,7 +103,7 @@ function sliceOp(b: GraphBuilder, x: ReturnType<GraphBuilder['input']>, c: Case,
   );
 }
 
-test('negative indices and strides, clamping, masks, shrink, ranks 1-5: reference == TFLite, host C == reference', async () => {
+test('negative indices and strides, clamping, masks, shrink, ranks 1-5: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('strided_slice');
   CASES.forEach((c, i) => {
     const y = sliceOp(b, b.input(`x${i}`, c.shape, Q), c, i);

@@ -122,7 +122,7 @@ test(`${OP}: == TFLite runtime with TFLite's multipliers; TFLM's differ on rare 
   assert.ok(differing <= elements / 200, `${differing} of ${elements} elements differ`);
 });
 
-test(`${OP}: host C == reference on every configuration, in one program`, async () => {
+test(`${OP}: host C == wasm (SIMD, scalar) == reference on every configuration, in one program`, async () => {
   const all = [...CASES, ...HIGH_RANK];
   const b = new GraphBuilder(`${OP.toLowerCase()}_all`);
   all.forEach((c, k) => b.output(addCase(b, c, k)));

@@ -36,7 +36,7 @@ test('tanh: reference equals the TFLite runtime', async () => {
   await expectTflite(g, makeRuns(g, 3, 21));
 });
 
-test('tanh: host C equals the reference', async () => {
+test('tanh: host C and wasm (SIMD, scalar) equal the reference', async () => {
   const g = buildCases('tanh', CASES);
   await expectHostC(g, makeRuns(g, 2, 22));
 });

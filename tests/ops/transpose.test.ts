@@ -1,5 +1,5 @@
 /**
- * TRANSPOSE: reference == TFLite runtime and host C == reference on seeded inputs, for ranks 1..5 (every 3-D
+ * TRANSPOSE: reference == TFLite runtime and host C == wasm (SIMD, scalar) == reference on seeded inputs, for ranks 1..5 (every 3-D
  * permutation); a 6-D case beyond TFLite's 5-D limit against a direct index formula;
  * the merged copy the kernel receives; refused models.
  */
@@ -85,7 +85,7 @@ const CASES: [number[], number[]][] = [
   [[3, 2, 2, 3, 2], [0, 1, 4, 3, 2]],
 ];
 
-test('ranks 1-5, every 3-D permutation: reference == TFLite, host C == reference', async () => {
+test('ranks 1-5, every 3-D permutation: reference == TFLite, host C == wasm (SIMD, scalar) == reference', async () => {
   const b = new GraphBuilder('transpose');
   CASES.forEach(([shape, perm], i) => {
     const x = b.input(`x${i}`, shape, Q);
@@ -107,7 +107,7 @@ test('zero point -128, scale 0.5: bytes move unchanged', async () => {
   await check(b.build(), 2);
 });
 
-test('6-D (beyond TFLite): host C == reference == index formula', async () => {
+test('6-D (beyond TFLite): host C == wasm (SIMD, scalar) == reference == index formula', async () => {
   const shape = [2, 1, 3, 2, 2, 3];
   const perm = [5, 3, 0, 2, 4, 1];
   const b = new GraphBuilder('transpose6');
