@@ -58,7 +58,14 @@ const CASES: readonly Case[] = [
   { name: 'dilated window that misses the image', input: [1, 3, 3, 2], filter: [2, 2], outC: 2, dilation: [5, 5], padding: 'same' },
   { name: 'multipliers above 1 (left shift)', input: [1, 5, 5, 3], filter: [3, 3], outC: 4, padding: 'same', outScaleFactor: 0.01 },
   { name: 'stride larger than the filter', input: [1, 10, 11, 3], filter: [2, 2], outC: 3, stride: [3, 4], padding: 'same' },
-  { name: 'wide: 3x3 same, 32 channels in and out', input: [1, 10, 10, 32], filter: [3, 3], outC: 32, padding: 'same', activation: 'relu' },
+  { name: 'wide: 3x3 same, 32 channels in and out', input: [1, 10, 10, 32], filter: [3, 3], outC: 32, padding: 'same', activation: 'relu' },  // 1x1 with small K and channels a multiple of 4: the wasm kernel's 4-pixel tiles, their partial last step
+  // (K = 9..15) and leftover pixels.
+  { name: '1x1 K=8, 16 channels', input: [1, 6, 6, 8], filter: [1, 1], outC: 16, padding: 'same' },
+  { name: '1x1 K=9, 8 channels', input: [1, 5, 7, 9], filter: [1, 1], outC: 8, padding: 'same' },
+  { name: '1x1 K=11, 12 channels, stride 2', input: [1, 7, 5, 11], filter: [1, 1], outC: 12, stride: [2, 2], padding: 'same' },
+  { name: '1x1 K=13, 4 channels, input zp -128', input: [1, 6, 3, 13], filter: [1, 1], outC: 4, padding: 'valid', inZp: -128 },
+  { name: '1x1 K=16, 16 channels, relu6', input: [1, 4, 5, 16], filter: [1, 1], outC: 16, padding: 'same', activation: 'relu6' },
+  { name: '1x1 K=24, 8 channels', input: [1, 3, 7, 24], filter: [1, 1], outC: 8, padding: 'same' },
 ];
 
 /**
