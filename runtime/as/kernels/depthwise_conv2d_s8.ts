@@ -15,7 +15,9 @@
  * and weights lets i32x4.dot_i16x8_s do two multiply-adds per lane. 3x3 filters have the weights interleaved once
  * per block and take interior pixels two at a time (sharing loads when stride = dilation); border pixels read the
  * zero point for the taps outside. Requantization is vectorised, provably equal to multiplyByQuantizedMultiplier
- * (see requantize4). Channels past the last block of eight, and depth multipliers above 1, use the scalar path.
+ * (see requantize4); when the bias bounds the accumulators (every model seen), the 3x3 path accumulates them doubled
+ * and drops rounding terms (see requantizeBounded). Channels past the last block of eight, and depth multipliers
+ * above 1, use the scalar path.
  */
 import { clamp, multiplyByQuantizedMultiplier } from '../fixed_point';
 
@@ -234,10 +236,36 @@ function rightPows(s: usize): v128 {
   return i32x4.replace_lane(v, 3, rightPow(load<i32>(s, 12)));
 }
 
+/* 2^k (2^31 as a u32) for 0 <= k <= 31: the float 2^k, whose exponent field is k + 127, converted. */
+// @ts-ignore: decorator
+@inline
+function pow2(k: v128): v128 {
+  return i32x4.trunc_sat_f32x4_u(i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23));
+}
+
+/* rightPows from shifts s >= -31 (quantizeMultiplier's range). */
+// @ts-ignore: decorator
+@inline
+function rightPowsOf(s: v128): v128 {
+  return pow2(i32x4.min_s(i32x4.add(s, i32x4.splat(32)), i32x4.splat(31)));
+}
+
+/* 2^31 + 2^(e-1) for the right shift e = -shift >= 1 (e = 1 for other shifts, as in rightPow), shifts >= -31. */
+// @ts-ignore: decorator
+@inline
+function roundingOffsets(s: v128): v128 {
+  return i32x4.add(i32x4.splat(i32.MIN_VALUE), pow2(i32x4.max_s(i32x4.sub(i32x4.splat(-1), s), i32x4.splat(0))));
+}
+
+// @ts-ignore: decorator
+@inline
+function doubled(w: v128): v128 {
+  return i16x8.add(w, w);
+}
+
 /*
- * multiplyByQuantizedMultiplier(acc, m, shift) + output_offset on four lanes, with rp = rightPows(shifts) and
- * offsetR = output_offset - rp / 2. `general` handles left shifts (lp = leftPows(shifts)), m = INT32_MIN
- * (minMask) and right shifts of 0 (eZero); blocks without any of these skip it.
+ * multiplyByQuantizedMultiplier(acc, m, shift) + output_offset on four lanes, with rp = rightPows(shifts),
+ * offsetR = output_offset - rp / 2, lp = leftPows(shifts), minMask = (m == INT32_MIN) and eZero = (right shift 0).
  * - The left shift wraps as a multiplication by lp does.
  * - saturatingRoundingDoublingHighMul: for ab >= 0, (ab + 2^30) / 2^31 truncated is floor((ab + 2^30) / 2^31); for
  *   ab < 0, trunc((ab + 1 - 2^30) / 2^31) = floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31), the same expression: the high
@@ -251,29 +279,60 @@ function rightPows(s: usize): v128 {
  */
 // @ts-ignore: decorator
 @inline
-function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, general: bool, lp: v128, minMask: v128,
-                     eZero: v128, offset: v128): v128 {
+function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, lp: v128, minMask: v128, eZero: v128,
+                     offset: v128): v128 {
   const twoTo31 = i64x2.splat(<i64>1 << 31);
   const minValue = i32x4.splat(i32.MIN_VALUE);
-  const a = general ? i32x4.mul(acc, lp) : acc;
+  const a = i32x4.mul(acc, lp);
   const abLo = i64x2.extmul_low_i32x4_s(a, m);
   const abHi = i64x2.extmul_high_i32x4_s(a, m);
   let y = i32x4.shuffle(i64x2.add(i64x2.add(abLo, abLo), twoTo31), i64x2.add(i64x2.add(abHi, abHi), twoTo31), 1, 3, 5, 7);
-  if (general) y = v128.xor(y, v128.and(i32x4.eq(a, minValue), minMask));
+  y = v128.xor(y, v128.and(i32x4.eq(a, minValue), minMask));
   const u = i32x4.add(v128.xor(y, minValue), i32x4.shr_s(y, 31));
   const qLo = i64x2.add(i64x2.extmul_low_i32x4_u(u, rp), twoTo31);
   const qHi = i64x2.add(i64x2.extmul_high_i32x4_u(u, rp), twoTo31);
   const q = i32x4.add(i32x4.shuffle(qLo, qHi, 1, 3, 5, 7), offsetR);
-  return general ? v128.bitselect(i32x4.add(y, offset), q, eZero) : q;
+  return v128.bitselect(i32x4.add(y, offset), q, eZero);
 }
 
-/* Stores eight lanes as int8, clamped to [act_min, act_max] (lo8/hi8 splatted as int8): the saturating narrows
- * clamp to the int8 range, which contains [act_min, act_max], so clamping after them is the same. */
+/*
+ * requantize4 for blocks with neither left shifts, m = INT32_MIN nor right shifts of 0 (except in lanes with m = 0,
+ * which give y = 0 and then output_offset for any e >= 1), given acc2 = 2 * acc with |acc| < 2^29 and
+ * ck = roundingOffsets(shifts). Then |2 acc m| < 2^61, so y is within [-2^29, 2^29], and u + 2^(e-1) =
+ * y + ck - [y < 0] is in (0, 2^32): its product with 2^(32-e) needs no rounding term, as requantize4's
+ * u * 2^(32-e) + 2^31 = (u + 2^(e-1)) * 2^(32-e).
+ */
 // @ts-ignore: decorator
 @inline
-function store8(out: usize, r0: v128, r1: v128, lo8: v128, hi8: v128): void {
+function requantizeBounded(acc2: v128, m: v128, rp: v128, ck: v128, offsetR: v128): v128 {
+  const twoTo31 = i64x2.splat(<i64>1 << 31);
+  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(acc2, m), twoTo31),
+    i64x2.add(i64x2.extmul_high_i32x4_s(acc2, m), twoTo31), 1, 3, 5, 7);
+  const u = i32x4.add(i32x4.add(y, ck), i32x4.shr_s(y, 31));
+  return i32x4.add(i32x4.shuffle(i64x2.extmul_low_i32x4_u(u, rp), i64x2.extmul_high_i32x4_u(u, rp), 1, 3, 5, 7),
+    offsetR);
+}
+
+/* Stores eight lanes as int8, clamped to [act_min, act_max] (lo8/hi8 splatted as int8) if `clamps`: the saturating
+ * narrows clamp to the int8 range, which contains [act_min, act_max], so clamping after them is the same. */
+// @ts-ignore: decorator
+@inline
+function store8(out: usize, r0: v128, r1: v128, clamps: bool, lo8: v128, hi8: v128): void {
   const n = i16x8.narrow_i32x4_s(r0, r1);
-  v128.store64_lane(out, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(n, n), lo8), hi8), 0);
+  let v = i8x16.narrow_i16x8_s(n, n);
+  if (clamps) v = i8x16.min_s(i8x16.max_s(v, lo8), hi8);
+  v128.store64_lane(out, v, 0);
+}
+
+/* store8 for two pixels' eight lanes each (a0, a1 to `out`, b0, b1 to `out + next`), narrowed together. */
+// @ts-ignore: decorator
+@inline
+function store8x2(out: usize, next: usize, a0: v128, a1: v128, b0: v128, b1: v128, clamps: bool, lo8: v128,
+                  hi8: v128): void {
+  let v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a0, a1), i16x8.narrow_i32x4_s(b0, b1));
+  if (clamps) v = i8x16.min_s(i8x16.max_s(v, lo8), hi8);
+  v128.store64_lane(out, v, 0);
+  v128.store64_lane(out + next, v, 1);
 }
 
 // @ts-ignore: decorator
@@ -301,14 +360,14 @@ function dot2Hi(a: v128, b: v128, w: v128): v128 {
  * nine taps' weights interleaved in pairs once (tap 8 with zeros) and unchecked paths for interior pixels; other
  * filters go tap by tap.
  */
-function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output: usize,
+function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: usize, output: usize,
                          batches: i32, inH: i32, inW: i32, inC: i32, outH: i32, outW: i32,
                          filterH: i32, filterW: i32, strideH: i32, strideW: i32, dilationH: i32, dilationW: i32,
                          padTop: i32, padLeft: i32, inputOffset: i32, multipliers: usize, shifts: usize,
                          outputOffset: i32, actMin: i32, actMax: i32, c: i32): void {
   const at = (<usize>c) << 2;
-  const bias0 = v128.load(foldedBias + at);
-  const bias1 = v128.load(foldedBias + at, 16);
+  const foldedBias0 = v128.load(foldedBias + at);
+  const foldedBias1 = v128.load(foldedBias + at, 16);
   const m0 = v128.load(multipliers + at);
   const m1 = v128.load(multipliers + at, 16);
   const s0 = v128.load(shifts + at);
@@ -323,15 +382,10 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
   const eZero0 = v128.and(i32x4.ge_s(s0, zero), live0);
   const eZero1 = v128.and(i32x4.ge_s(s1, zero), live1);
   const general = v128.any_true(v128.or(v128.or(minMask0, minMask1), v128.or(eZero0, eZero1)));
-  const lp0 = leftPows(shifts + at);
-  const lp1 = leftPows(shifts + at + 16);
-  const rp0 = rightPows(shifts + at);
-  const rp1 = rightPows(shifts + at + 16);
   const offset = i32x4.splat(outputOffset);
-  const offsetR0 = i32x4.sub(offset, i32x4.shr_u(rp0, 1));
-  const offsetR1 = i32x4.sub(offset, i32x4.shr_u(rp1, 1));
   const lo8 = i8x16.splat(<i8>actMin);
   const hi8 = i8x16.splat(<i8>actMax);
+  const clamps = actMin > -128 || actMax < 127;
   const zeroPoint = i16x8.splat(<i16>-inputOffset);
 
   const rowBytes = inW * inC;
@@ -343,17 +397,35 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
   // only out of loop bodies that dominate the loop's exit.
   if (batches <= 0 || outH <= 0 || outW <= 0) return;
 
-  if (filterH == 3 && filterW == 3 && !general) {
+  // |bias| + 9 * 255 * 128 < 2^29 bounds |acc| (TFLite's, before wrapping) below 2^29: see requantizeBounded.
+  const biasLimit = i32x4.splat((1 << 29) - 9 * 255 * 128);
+  const rawBias0 = v128.load(bias + at);
+  const rawBias1 = v128.load(bias + at, 16);
+  const bounded = i32x4.all_true(v128.and(
+    v128.and(i32x4.lt_s(rawBias0, biasLimit), i32x4.gt_s(rawBias0, i32x4.neg(biasLimit))),
+    v128.and(i32x4.lt_s(rawBias1, biasLimit), i32x4.gt_s(rawBias1, i32x4.neg(biasLimit)))));
+  const minShift = i32x4.splat(-31);
+  const shiftsInRange = i32x4.all_true(v128.and(i32x4.ge_s(s0, minShift), i32x4.ge_s(s1, minShift)));
+  if (filterH == 3 && filterW == 3 && !general && bounded && shiftsInRange) {
+    // Accumulate 2 * acc (doubled weights, |2w| <= 256 fits i16): it fits i32 by the bound above.
+    const bias0 = i32x4.add(foldedBias0, foldedBias0);
+    const bias1 = i32x4.add(foldedBias1, foldedBias1);
+    const rp0 = rightPowsOf(s0);
+    const rp1 = rightPowsOf(s1);
+    const offsetR0 = i32x4.sub(offset, i32x4.shr_u(rp0, 1));
+    const offsetR1 = i32x4.sub(offset, i32x4.shr_u(rp1, 1));
+    const ck0 = roundingOffsets(s0);
+    const ck1 = roundingOffsets(s1);
     const wp = weights + c;
-    const w0 = v128.load8x8_s(wp);
-    const w1 = v128.load8x8_s(wp + inC);
-    const w2 = v128.load8x8_s(wp + 2 * inC);
-    const w3 = v128.load8x8_s(wp + 3 * inC);
-    const w4 = v128.load8x8_s(wp + 4 * inC);
-    const w5 = v128.load8x8_s(wp + 5 * inC);
-    const w6 = v128.load8x8_s(wp + 6 * inC);
-    const w7 = v128.load8x8_s(wp + 7 * inC);
-    const w8 = v128.load8x8_s(wp + 8 * inC);
+    const w0 = doubled(v128.load8x8_s(wp));
+    const w1 = doubled(v128.load8x8_s(wp + inC));
+    const w2 = doubled(v128.load8x8_s(wp + 2 * inC));
+    const w3 = doubled(v128.load8x8_s(wp + 3 * inC));
+    const w4 = doubled(v128.load8x8_s(wp + 4 * inC));
+    const w5 = doubled(v128.load8x8_s(wp + 5 * inC));
+    const w6 = doubled(v128.load8x8_s(wp + 6 * inC));
+    const w7 = doubled(v128.load8x8_s(wp + 7 * inC));
+    const w8 = doubled(v128.load8x8_s(wp + 8 * inC));
     const w01a = i16x8.shuffle(w0, w1, 0, 8, 1, 9, 2, 10, 3, 11);
     const w01b = i16x8.shuffle(w0, w1, 4, 12, 5, 13, 6, 14, 7, 15);
     const w23a = i16x8.shuffle(w2, w3, 0, 8, 1, 9, 2, 10, 3, 11);
@@ -466,10 +538,9 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
               b0 = i32x4.add(b0, dot2Lo(ta, ta, w8a));
               b1 = i32x4.add(b1, dot2Hi(ta, ta, w8b));
             }
-            store8(out, requantize4(a0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
-              requantize4(a1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
-            store8(out + inC, requantize4(b0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
-              requantize4(b1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
+            store8x2(out, inC, requantizeBounded(a0, m0, rp0, ck0, offsetR0),
+              requantizeBounded(a1, m1, rp1, ck1, offsetR1), requantizeBounded(b0, m0, rp0, ck0, offsetR0),
+              requantizeBounded(b1, m1, rp1, ck1, offsetR1), clamps, lo8, hi8);
             ox += 2;
             out += 2 * inC;
             p0 += 2 * xStep;
@@ -522,8 +593,8 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
             acc0 = i32x4.add(acc0, dot2Lo(ta, ta, w8a));
             acc1 = i32x4.add(acc1, dot2Hi(ta, ta, w8b));
           }
-          store8(out, requantize4(acc0, m0, rp0, offsetR0, false, lp0, minMask0, eZero0, offset),
-            requantize4(acc1, m1, rp1, offsetR1, false, lp1, minMask1, eZero1, offset), lo8, hi8);
+          store8(out, requantizeBounded(acc0, m0, rp0, ck0, offsetR0),
+            requantizeBounded(acc1, m1, rp1, ck1, offsetR1), clamps, lo8, hi8);
           ++ox;
           out += inC;
           p0 += xStep;
@@ -535,6 +606,12 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
     return;
   }
 
+  const lp0 = leftPows(shifts + at);
+  const lp1 = leftPows(shifts + at + 16);
+  const rp0 = rightPows(shifts + at);
+  const rp1 = rightPows(shifts + at + 16);
+  const offsetR0 = i32x4.sub(offset, i32x4.shr_u(rp0, 1));
+  const offsetR1 = i32x4.sub(offset, i32x4.shr_u(rp1, 1));
   const wRowStep = filterW * inC;
   let b = 0;
   do {
@@ -545,8 +622,8 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
       let ox = 0;
       do {
         const x0 = ox * strideW - padLeft;
-        let acc0 = bias0;
-        let acc1 = bias1;
+        let acc0 = foldedBias0;
+        let acc1 = foldedBias1;
         let wr = weights + c;
         for (let ky = 0; ky < filterH; ++ky) {
           const y = y0 + ky * dilationH;
@@ -561,8 +638,8 @@ function depthwiseBlock8(input: usize, weights: usize, foldedBias: usize, output
           }
           wr += wRowStep;
         }
-        store8(out, requantize4(acc0, m0, rp0, offsetR0, true, lp0, minMask0, eZero0, offset),
-          requantize4(acc1, m1, rp1, offsetR1, true, lp1, minMask1, eZero1, offset), lo8, hi8);
+        store8(out, requantize4(acc0, m0, rp0, offsetR0, lp0, minMask0, eZero0, offset),
+          requantize4(acc1, m1, rp1, offsetR1, lp1, minMask1, eZero1, offset), clamps, lo8, hi8);
         ++ox;
         out += inC;
       } while (ox < outW);
@@ -583,7 +660,7 @@ export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, f
     if (depth_multiplier == 1) {
       c0 = in_c & ~7;
       for (let c = 0; c < c0; c += 8) {
-        depthwiseBlock8(input, weights, folded_bias, output, batches, in_h, in_w, in_c, out_h, out_w, filter_h, filter_w,
+        depthwiseBlock8(input, weights, bias, folded_bias, output, batches, in_h, in_w, in_c, out_h, out_w, filter_h, filter_w,
           stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, input_offset, multipliers, shifts,
           output_offset, act_min, act_max, c);
       }
