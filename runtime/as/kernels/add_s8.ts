@@ -79,7 +79,8 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
   const broadcast1 = load<i32>(strides1, 12) == 0;
   const broadcast2 = load<i32>(strides2, 12) == 0;
   if (ASC_FEATURE_SIMD) {
-    if (n >= 8 && input1_shift <= 0 && input2_shift <= 0 && -256 <= input1_offset && input1_offset <= 256 &&
+    if (n >= 8 && (input2_sign == 1 || input2_sign == -1) && input1_shift <= 0 && input2_shift <= 0 &&
+        -256 <= input1_offset && input1_offset <= 256 &&
         -256 <= input2_offset && input2_offset <= 256 && output_multiplier != i32.MIN_VALUE &&
         -128 <= act_min && act_min <= act_max && act_max <= 127) {
       const vectorN = n & ~7;
@@ -94,7 +95,8 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
       const m2High = i32x4.splat(input2_multiplier >> 11), m2Low = i32x4.splat(input2_multiplier & 0x7ff);
       const mo = i32x4.splat(output_multiplier);
       const off1 = i32x4.splat(input1_offset), off2 = i32x4.splat(input2_offset);
-      const sign = i32x4.splat(input2_sign), outOff = i32x4.splat(output_offset);
+      // -s2 as (s2 ^ -1) + 1: the same wrapping value as the C kernel's -1 * s2, without a vector multiply.
+      const flip = i32x4.splat(input2_sign < 0 ? -1 : 0), outOff = i32x4.splat(output_offset);
       const lo = i32x4.splat(act_min), hi = i32x4.splat(act_max);
       for (let i0 = 0; i0 < d0; ++i0) {
         for (let i1 = 0; i1 < d1; ++i1) {
@@ -116,10 +118,10 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
                 s2lo = addRescale4(i32x4.extend_low_i16x8_s(v), off2, m2High, m2Low, rs2, mask2V, half2V);
                 s2hi = addRescale4(i32x4.extend_high_i16x8_s(v), off2, m2High, m2Low, rs2, mask2V, half2V);
               }
-              let ylo = multiplyByQuantizedMultiplier4(i32x4.add(s1lo, i32x4.mul(sign, s2lo)), mo, lso, rso, maskoV,
-                                                       halfoV);
-              let yhi = multiplyByQuantizedMultiplier4(i32x4.add(s1hi, i32x4.mul(sign, s2hi)), mo, lso, rso, maskoV,
-                                                       halfoV);
+              const sumLo = i32x4.add(s1lo, i32x4.sub(v128.xor(s2lo, flip), flip));
+              const sumHi = i32x4.add(s1hi, i32x4.sub(v128.xor(s2hi, flip), flip));
+              let ylo = multiplyByQuantizedMultiplier4(sumLo, mo, lso, rso, maskoV, halfoV);
+              let yhi = multiplyByQuantizedMultiplier4(sumHi, mo, lso, rso, maskoV, halfoV);
               ylo = i32x4.min_s(i32x4.max_s(i32x4.add(ylo, outOff), lo), hi);
               yhi = i32x4.min_s(i32x4.max_s(i32x4.add(yhi, outOff), lo), hi);
               const y16 = i16x8.narrow_i32x4_s(ylo, yhi);
