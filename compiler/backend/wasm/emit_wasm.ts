@@ -1,6 +1,7 @@
 /**
  * @fileoverview The WebAssembly backend: a prepared, planned graph -> model.wasm (SIMD), model.scalar.wasm, the
- * typed wrapper (model.js + model.d.ts) and, on request, model.wat (the SIMD module as text). Same IR and memory plan as the C backend.
+ * typed wrapper (model.js + model.d.ts) and, on request, model.wat (the SIMD module as text). Same IR and memory
+ * plan as the C backend.
  */
 import { tensorBytes } from '../../ir/graph.ts';
 import type { PreparedGraph } from '../../passes/prepare.ts';
@@ -23,7 +24,7 @@ export interface WasmModuleStats {
   readonly scalarWasmBytes: number;
   /** Linear memory of the module, fixed at instantiation (whole 64 KiB pages). */
   readonly memoryBytes: number;
-  /** Of which constants (weights, biases, tables) and the arena. */
+  /** Of which constants (weights, biases, tables; convolution weights widened to int16) and the arena. */
   readonly constantBytes: number;
   readonly arenaBytes: number;
 }
