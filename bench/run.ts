@@ -83,9 +83,9 @@ for (const model of MODELS) {
 }
 const ms = (x: number) => x.toFixed(3);
 const wasmLines = [
-  '| model | tinyforge wasm SIMD ms | tinyforge wasm scalar ms | TFLite WASM (SIMD, XNNPACK) ms | ratio (SIMD / TFLite) | model.wasm B |',
+  '| model | tinyforge wasm SIMD ms | tinyforge wasm scalar ms | TFLite WASM (SIMD, XNNPACK) ms | ratio SIMD / TFLite (median of rounds) | model.wasm B |',
   '|---|---:|---:|---:|---:|---:|',
-  ...speeds.map((s) => `| ${s.model} | ${ms(s.simdMs)} | ${ms(s.scalarMs)} | ${ms(s.tfliteMs)} | ${ratio(s.simdMs, s.tfliteMs)} | ${fmt(s.wasmBytes)} |`),
+  ...speeds.map((s) => `| ${s.model} | ${ms(s.simdMs)} | ${ms(s.scalarMs)} | ${ms(s.tfliteMs)} | ${s.ratio.toFixed(2)}x | ${fmt(s.wasmBytes)} |`),
 ];
 process.stdout.write(
   `\nwasm: median ms per inference, single-threaded, Node.js ${process.version}, same input, alternating rounds; ratios < 1 mean tinyforge is faster\n\n${wasmLines.join('\n')}\n`,

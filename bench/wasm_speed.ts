@@ -1,8 +1,9 @@
 /**
  * @fileoverview WASM speed, side by side in one process: our module (through its generated wrapper, SIMD and scalar
  * builds) against the TFLite WebAssembly runtime from @tensorflow/tfjs-tflite at its fastest single-threaded
- * setting (SIMD build, XNNPACK on, as shipped), on the same model and input. Rounds alternate between the two so
- * that machine noise hits both alike; the figure is the median over every timed inference.
+ * setting (SIMD build, XNNPACK on, as shipped), on the same model and input. Rounds alternate between them so
+ * that machine noise hits all alike: the times are medians over every timed inference, and the ratio is the median
+ * of the per-round ratios, which drift between rounds cannot bias.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,12 +21,14 @@ export interface WasmSpeed {
   readonly simdMs: number;
   readonly scalarMs: number;
   readonly tfliteMs: number;
+  /** Median over rounds of (SIMD median / TFLite median) in that round. */
+  readonly ratio: number;
   readonly wasmBytes: number;
 }
 
 const WARMUP = 50;
-const ROUNDS = 10;
-const RUNS_PER_ROUND = 100;
+const ROUNDS = 25;
+const RUNS_PER_ROUND = 60;
 
 interface Invoker {
   (): void;
@@ -37,20 +40,22 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-function timeRound(invoke: Invoker, into: number[]): void {
+function timeRound(invoke: Invoker): number[] {
+  const times: number[] = [];
   for (let i = 0; i < RUNS_PER_ROUND; i++) {
     const t0 = performance.now();
     invoke();
-    into.push(performance.now() - t0);
+    times.push(performance.now() - t0);
   }
+  return times;
 }
 
-/** Medians of each contender, timed in alternating rounds. */
-function race(contenders: readonly Invoker[]): number[] {
+/** Every contender's times, round by round ([contender][round][run]), in alternating rounds. */
+function race(contenders: readonly Invoker[]): number[][][] {
   for (const invoke of contenders) for (let i = 0; i < WARMUP; i++) invoke();
-  const times = contenders.map(() => [] as number[]);
-  for (let r = 0; r < ROUNDS; r++) contenders.forEach((invoke, k) => timeRound(invoke, times[k]!));
-  return times.map(median);
+  const times = contenders.map(() => [] as number[][]);
+  for (let r = 0; r < ROUNDS; r++) contenders.forEach((invoke, k) => times[k]!.push(timeRound(invoke)));
+  return times;
 }
 
 interface Wrapper {
@@ -74,8 +79,17 @@ export async function measureWasmSpeed(modelPath: string, inputPath: string): Pr
     const session = (await tflite).open(readFileSync(modelPath));
     try {
       session.setInputs([inputBytes]);
-      const [simdMs, scalarMs, tfliteMs] = race([() => simd.invoke(input), () => scalar.invoke(input), () => session.infer()]);
-      return { model: graph.name, simdMs: simdMs!, scalarMs: scalarMs!, tfliteMs: tfliteMs!, wasmBytes: statSync(join(dir, 'model', 'model.wasm')).size };
+      const [simdRounds, scalarRounds, tfliteRounds] = race([() => simd.invoke(input), () => scalar.invoke(input), () => session.infer()]);
+      const overall = (rounds: number[][]) => median(rounds.flat());
+      const ratio = median(simdRounds!.map((times, r) => median(times) / median(tfliteRounds![r]!)));
+      return {
+        model: graph.name,
+        simdMs: overall(simdRounds!),
+        scalarMs: overall(scalarRounds!),
+        tfliteMs: overall(tfliteRounds!),
+        ratio,
+        wasmBytes: statSync(join(dir, 'model', 'model.wasm')).size,
+      };
     } finally {
       session.close();
     }
