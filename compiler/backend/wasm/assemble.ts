@@ -10,6 +10,7 @@ import type Binaryen from 'binaryen';
 import wabtFactory from 'wabt';
 import type { WasmLayout } from './layout.ts';
 import { WASM_PAGE_BYTES } from './layout.ts';
+import { readCachedLibrary, writeCachedLibrary } from './library_cache.ts';
 import type { Rounding } from '../../ops/common/fixed_point.ts';
 
 // assemblyscript and binaryen are ES modules with top-level await and no CommonJS entry: they are imported
@@ -62,13 +63,22 @@ async function compileKernelLibrary(simd: boolean, rounding: Rounding): Promise<
 
 const libraries = new Map<string, Promise<Uint8Array>>();
 
-/** The kernel library of one variant, built once per process (the AssemblyScript compiler keeps global state: one build at a time). */
+/**
+ * The kernel library of one variant: from this process, else from the disk cache, else built (the AssemblyScript
+ * compiler keeps global state: one build at a time).
+ */
 function kernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
-  const key = `${simd}:${rounding}`;
+  const key = `${simd ? 'simd' : 'scalar'}-${rounding}`;
   let library = libraries.get(key);
   if (!library) {
     const previous = Promise.all(libraries.values());
-    library = previous.then(() => compileKernelLibrary(simd, rounding));
+    library = previous.then(async () => {
+      const cached = readCachedLibrary(key);
+      if (cached) return cached;
+      const built = await compileKernelLibrary(simd, rounding);
+      writeCachedLibrary(key, built);
+      return built;
+    });
     library.catch(() => libraries.delete(key));
     libraries.set(key, library);
   }
