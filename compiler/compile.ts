@@ -32,6 +32,8 @@ export interface CompiledModel {
   readonly plan: MemoryPlan;
   readonly report: CompileReport;
   readonly files: readonly GeneratedFile[];
+  /** wasm target only: the module's sizes (also in the manifest and the report text). */
+  readonly wasm?: WasmModuleStats;
 }
 
 /** The manifest `tinyforge run` reads back from an output folder. */
@@ -92,7 +94,7 @@ export async function compileGraph(graph: Graph, settings: CompileSettings): Pro
     { name: MANIFEST_FILE, contents: JSON.stringify(manifest, null, 2) + '\n' },
     { name: REPORT_FILE, contents: report.text },
   ];
-  return { prepared, plan, report, files };
+  return { prepared, plan, report, files, ...(wasm ? { wasm } : {}) };
 }
 
 function formatWasmStats(s: WasmModuleStats): string {

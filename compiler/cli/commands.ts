@@ -47,7 +47,7 @@ export async function compileCommand(model: string, flags: CompileFlags): Promis
     commandLine: `tinyforge compile ${model} --target ${flags.target} --rounding ${flags.rounding}`,
   });
   writeOutputDir(flags.out, compiled.files);
-  if (flags.json) process.stdout.write(JSON.stringify({ out: flags.out, ...reportJson(compiled.report) }) + '\n');
+  if (flags.json) process.stdout.write(JSON.stringify({ out: flags.out, ...reportJson(compiled.report), ...(compiled.wasm ? { wasm: compiled.wasm } : {}) }) + '\n');
   else process.stdout.write(`${compiled.report.text}\nwrote ${compiled.files.length} files to ${flags.out}\n`);
 }
 

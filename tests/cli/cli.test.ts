@@ -70,9 +70,16 @@ test('compile --target wasm writes both modules, the typed wrapper, and model.wa
   assert.match(readFileSync(join(out, 'model.d.ts'), 'utf8'), /invoke\(input: Int8Array\): Int8Array;/);
 });
 
-test('the KWS model.wasm is under 100 KB', () => {
+test('the KWS model.wasm is under 100 KB; compile --json states the module sizes', () => {
   const bytes = readFileSync(join(work, 'kws-wasm', 'model.wasm')).length;
   assert.ok(bytes < 100_000, `${bytes} B`);
+  const r = tinyforge(['compile', KWS, '--target', 'wasm', '--json', '-o', join(work, 'kws-wasm-json')]);
+  assert.is(r.status, 0, r.stderr);
+  const json = JSON.parse(r.stdout);
+  assert.is(json.wasm.wasmBytes, readFileSync(join(work, 'kws-wasm-json', 'model.wasm')).length);
+  assert.is(json.wasm.scalarWasmBytes, readFileSync(join(work, 'kws-wasm-json', 'model.scalar.wasm')).length);
+  assert.is(json.wasm.memoryBytes % 65536, 0);
+  assert.ok(json.wasm.memoryBytes >= json.wasm.constantBytes + json.wasm.arenaBytes);
 });
 
 test('run on a wasm build: golden outputs, msPerInference and wasmBytes in the JSON, SIMD and --no-simd', () => {
