@@ -13,6 +13,7 @@ import { loadModelFile } from '../compiler/load_model.ts';
 import { compileGraph } from '../compiler/compile.ts';
 import { writeOutputDir } from '../compiler/output.ts';
 import { getBoard } from '../targets/boards.ts';
+import { median } from '../targets/wasm/run_node.ts';
 import { createTfliteRuntime } from '../tests/oracles/tflite_runtime.ts';
 import type { TfliteRuntime } from '../tests/oracles/tflite_runtime.ts';
 
@@ -32,12 +33,6 @@ const RUNS_PER_ROUND = 60;
 
 interface Invoker {
   (): void;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function timeRound(invoke: Invoker): number[] {

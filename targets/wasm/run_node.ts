@@ -49,7 +49,7 @@ const MIN_TIMED_RUNS = 30;
 const MAX_TIMED_RUNS = 2000;
 const TIMING_BUDGET_MS = 1000;
 
-function median(xs: number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
