@@ -117,15 +117,14 @@ export async function runModel(
   inputs: readonly InputBytes[],
   options: RunModelOptions = {},
 ): Promise<ModelRun> {
+  if (inputs.length === 0) {
+    throw new Error('runModel needs at least one input');
+  }
   if (board.kind === 'wasm') {
-    if (inputs.length === 0) throw new Error('runModel needs at least one input');
     const run = await runWasmModel(modelDir, inputs.map((i) => new Uint8Array(i.buffer, i.byteOffset, i.byteLength)), options);
     return { outputs: run.outputs, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null, msPerInference: run.msPerInference, simd: run.simd, wasmBytes: run.wasmBytes };
   }
   const header = await readModelHeader(modelDir);
-  if (inputs.length === 0) {
-    throw new Error('runModel needs at least one input');
-  }
   inputs.forEach((input, n) => {
     if (input.byteLength !== header.inputBytes) {
       throw new Error(`input ${n} has ${input.byteLength} bytes, but ${modelDir}/model.h declares TF_MODEL_INPUT_BYTES ${header.inputBytes}`);

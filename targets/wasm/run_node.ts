@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Manifest } from '../../compiler/compile.ts';
 import { MANIFEST_FILE } from '../../compiler/compile.ts';
-import { SCALAR_WASM_FILE, SIMD_WASM_FILE } from '../../compiler/backend/wasm/wrapper.ts';
+import { SCALAR_WASM_FILE, SIMD_WASM_FILE, TYPED_ARRAY } from '../../compiler/backend/wasm/wrapper.ts';
+import type { DType } from '../../compiler/ir/dtype.ts';
 
 export interface WasmRunOptions {
   /** Default: SIMD when this Node has it. */
@@ -34,16 +35,6 @@ interface WrapperModule {
   load(options?: { simd?: boolean }): Promise<LoadedModel>;
 }
 
-const TYPED_ARRAYS: Readonly<Record<string, new (buffer: ArrayBuffer) => ArrayBufferView>> = {
-  int8: Int8Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-  int16: Int16Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  float32: Float32Array,
-};
-
 const WARMUP_RUNS = 20;
 const MIN_TIMED_RUNS = 30;
 const MAX_TIMED_RUNS = 2000;
@@ -59,7 +50,7 @@ export function median(xs: readonly number[]): number {
 function splitInputs(bytes: Uint8Array, manifest: Manifest): ArrayBufferView[] {
   let at = 0;
   return manifest.inputs.map((t) => {
-    const Typed = TYPED_ARRAYS[t.dtype];
+    const Typed = TYPED_ARRAY[t.dtype as DType];
     if (!Typed) throw new Error(`input ${t.name} has dtype ${t.dtype}, which the wasm runner cannot pass`);
     const view = new Typed(bytes.slice(at, at + t.bytes).buffer);
     at += t.bytes;

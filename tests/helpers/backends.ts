@@ -9,21 +9,12 @@ import { writeOutputDir } from '../../compiler/output.ts';
 import { getBoard } from '../../targets/boards.ts';
 import type { TargetName } from '../../targets/boards.ts';
 import { runModel } from '../../targets/run.ts';
+import { concatBytes } from './shared.ts';
 
 export interface BackendRun {
   /** [run#][output#] raw output bytes. */
   readonly outputs: Uint8Array[][];
   readonly instructions: number[] | null;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** One run's input: the bytes of the model's only input, or one byte array per model input. */
@@ -43,7 +34,7 @@ export async function runCompiled(
     const compiled = await compileGraph(graph, { board, rounding });
     const modelDir = join(dir, 'model');
     writeOutputDir(modelDir, compiled.files);
-    const result = await runModel(board, modelDir, runs.map((r) => (r instanceof Uint8Array ? r : concat(r))), { sanitize: target === 'host', simd: options.simd });
+    const result = await runModel(board, modelDir, runs.map((r) => (r instanceof Uint8Array ? r : concatBytes(r))), { sanitize: target === 'host', simd: options.simd });
     return {
       outputs: result.outputs.map((perRun) => perRun.map((o) => new Uint8Array(o.buffer, o.byteOffset, o.byteLength))),
       instructions: result.instructions,

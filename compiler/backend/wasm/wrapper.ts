@@ -27,15 +27,18 @@ export interface WrapperSpec {
   readonly header: string;
 }
 
-const TYPED_ARRAY: Readonly<Record<DType, string>> = {
-  int8: 'Int8Array',
-  uint8: 'Uint8Array',
-  int16: 'Int16Array',
-  int32: 'Int32Array',
-  int64: 'BigInt64Array',
-  float32: 'Float32Array',
-  bool: 'Uint8Array',
+/** The typed array that holds each dtype: the wrapper's parameter and return types, and what the Node runner passes. */
+export const TYPED_ARRAY: Readonly<Record<DType, new (buffer: ArrayBuffer) => ArrayBufferView>> = {
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  float32: Float32Array,
+  bool: Uint8Array,
 };
+
+const typedArrayName = (dtype: DType): string => TYPED_ARRAY[dtype].name;
 
 /** The smallest module using a v128 instruction: WebAssembly.validate() of it tells whether the host has SIMD. */
 const SIMD_PROBE = [0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11];
@@ -58,8 +61,8 @@ const describe = (t: WrapperTensor): string => `${t.name}: ${t.dtype} [${t.shape
 const argName = (i: number, count: number): string => (count === 1 ? 'input' : `input${i}`);
 
 function invokeSignature(spec: WrapperSpec): { params: { name: string; type: string }[]; returnType: string } {
-  const params = spec.inputs.map((t, i) => ({ name: argName(i, spec.inputs.length), type: TYPED_ARRAY[t.dtype] }));
-  const outs = spec.outputs.map((t) => TYPED_ARRAY[t.dtype]);
+  const params = spec.inputs.map((t, i) => ({ name: argName(i, spec.inputs.length), type: typedArrayName(t.dtype) }));
+  const outs = spec.outputs.map((t) => typedArrayName(t.dtype));
   return { params, returnType: outs.length === 1 ? outs[0]! : `[${outs.join(', ')}]` };
 }
 
@@ -121,7 +124,7 @@ function emitDeclarations(spec: WrapperSpec): string {
 function emitModule(spec: WrapperSpec): string {
   const file = newSourceFile('model.js', spec.header, 'Types: model.d.ts.');
   const info = (t: WrapperTensor) => ({ name: t.name, shape: t.shape, dtype: t.dtype, bytes: t.bytes });
-  const layout = (t: WrapperTensor) => ({ ...info(t), address: t.address, type: TYPED_ARRAY[t.dtype] });
+  const layout = (t: WrapperTensor) => ({ ...info(t), address: t.address, type: typedArrayName(t.dtype) });
   const constant = (name: string, initializer: string, isExported = false) =>
     file.addVariableStatement({ isExported, declarationKind: VariableDeclarationKind.Const, declarations: [{ name, initializer }] });
   constant('MODEL', JSON.stringify(spec.model));
