@@ -3,18 +3,31 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Graph } from './ir/graph.ts';
 import { importTflite } from './frontend/tflite/import.ts';
+import { importOnnx } from './frontend/onnx/import.ts';
+import type { OnnxImportOptions } from './frontend/onnx/import.ts';
 import { UnsupportedError, UserError } from './errors.ts';
 
 export function isTfliteFile(bytes: Uint8Array): boolean {
   return bytes.length >= 8 && String.fromCharCode(...bytes.subarray(4, 8)) === 'TFL3';
 }
 
-export function loadModelBytes(bytes: Uint8Array, name: string): Graph {
-  if (isTfliteFile(bytes)) return importTflite(bytes, name);
-  throw new UnsupportedError(`${name}: not a TFLite flatbuffer (no "TFL3" identifier at byte 4)`);
+/** An ONNX ModelProto starts with its ir_version field (field 1, varint: tag byte 0x08). */
+export function isOnnxFile(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && bytes[0] === 0x08;
 }
 
-export function loadModelFile(path: string): Graph {
+export type LoadOptions = OnnxImportOptions;
+
+export function loadModelBytes(bytes: Uint8Array, name: string, options: LoadOptions = {}): Graph {
+  if (isTfliteFile(bytes)) {
+    if (options.inputLayout) throw new UserError('--input-layout applies to ONNX models; a TFLite model is NHWC already');
+    return importTflite(bytes, name);
+  }
+  if (isOnnxFile(bytes)) return importOnnx(bytes, name, options);
+  throw new UnsupportedError(`${name}: neither a TFLite flatbuffer (no "TFL3" identifier at byte 4) nor an ONNX model (which starts with its ir_version field)`);
+}
+
+export function loadModelFile(path: string, options: LoadOptions = {}): Graph {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -23,7 +36,7 @@ export function loadModelFile(path: string): Graph {
   }
   const name = basename(path, extname(path));
   try {
-    return loadModelBytes(bytes, name);
+    return loadModelBytes(bytes, name, options);
   } catch (e) {
     if (e instanceof UserError) {
       e.message = `${path}: ${e.message}`;

@@ -7,6 +7,8 @@ import type { CompileReport } from '../report.ts';
 import { loadModelFile } from '../load_model.ts';
 import { writeOutputDir } from '../output.ts';
 import type { Rounding } from '../ops/common/fixed_point.ts';
+import type { Graph } from '../ir/graph.ts';
+import type { InputLayout } from '../frontend/onnx/import.ts';
 import { UserError } from '../errors.ts';
 import { getBoard, withBudget } from '../../targets/boards.ts';
 import type { Board } from '../../targets/boards.ts';
@@ -15,7 +17,8 @@ import { runModel } from '../../targets/run.ts';
 interface CompileFlags {
   target: string;
   out: string;
-  rounding: Rounding;
+  rounding?: Rounding;
+  inputLayout?: InputLayout;
   sram?: number;
   flash?: number;
   wat?: boolean;
@@ -36,24 +39,31 @@ function reportJson(report: CompileReport): object {
   return data;
 }
 
+/** The model, and the rounding to compile it with: the user's, else the one its format calls for. */
+function loadModel(model: string, flags: { rounding?: Rounding; inputLayout?: InputLayout }): { graph: Graph; rounding: Rounding } {
+  const graph = loadModelFile(model, { inputLayout: flags.inputLayout });
+  return { graph, rounding: flags.rounding ?? graph.rounding ?? 'double' };
+}
+
 export async function compileCommand(model: string, flags: CompileFlags): Promise<void> {
-  const graph = loadModelFile(model);
+  const { graph, rounding } = loadModel(model, flags);
   const board = boardFor(flags);
   if (flags.wat && board.kind !== 'wasm') throw new UserError(`--wat needs --target wasm (target is ${board.name})`);
+  const layout = flags.inputLayout ? ` --input-layout ${flags.inputLayout}` : '';
   const compiled = await compileGraph(graph, {
     board,
-    rounding: flags.rounding,
+    rounding,
     wat: flags.wat,
-    commandLine: `tinyforge compile ${model} --target ${flags.target} --rounding ${flags.rounding}`,
+    commandLine: `tinyforge compile ${model} --target ${flags.target} --rounding ${rounding}${layout}`,
   });
   writeOutputDir(flags.out, compiled.files);
   if (flags.json) process.stdout.write(JSON.stringify({ out: flags.out, ...reportJson(compiled.report), ...(compiled.wasm ? { wasm: compiled.wasm } : {}) }) + '\n');
   else process.stdout.write(`${compiled.report.text}\nwrote ${compiled.files.length} files to ${flags.out}\n`);
 }
 
-export async function inspectCommand(model: string, flags: { target: string; rounding: Rounding; json?: boolean }): Promise<void> {
-  const graph = loadModelFile(model);
-  const { report } = analyze(graph, { board: boardFor(flags), rounding: flags.rounding });
+export async function inspectCommand(model: string, flags: { target: string; rounding?: Rounding; inputLayout?: InputLayout; json?: boolean }): Promise<void> {
+  const { graph, rounding } = loadModel(model, flags);
+  const { report } = analyze(graph, { board: boardFor(flags), rounding });
   process.stdout.write(flags.json ? JSON.stringify(reportJson(report)) + '\n' : report.text);
 }
 

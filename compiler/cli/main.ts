@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { compileCommand, inspectCommand, runCommand } from './commands.ts';
 import { UserError } from '../errors.ts';
 import { TARGET_NAMES } from '../../targets/boards.ts';
+import { ROUNDINGS } from '../ops/common/fixed_point.ts';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -19,19 +20,27 @@ function collect(value: string, previous: string[]): string[] {
 
 function program(): Command {
   const cli = new Command('tinyforge')
-    .description('Compile int8 TFLite models to C for microcontrollers or to WebAssembly, and run them on an emulated Cortex-M, natively or in Node.js.')
+    .description('Compile int8 TFLite and ONNX models to C for microcontrollers or to WebAssembly, and run them on an emulated Cortex-M, natively or in Node.js.')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const target = () => new Option('-t, --target <target>', 'target board/core').choices(TARGET_NAMES as string[]);
-  const rounding = () => new Option('--rounding <mode>', 'requantization rounding of conv / fully connected: double (TFLM, CMSIS-NN) or single (TFLite)').choices(['double', 'single']).default('double');
+  const rounding = () =>
+    new Option(
+      '--rounding <mode>',
+      'requantization rounding: double (TFLM, CMSIS-NN; default for .tflite), single (TFLite: conv / fully connected round once), ' +
+        'nearest (conv, depthwise, fully connected round once: closest to float QDQ; default for .onnx)',
+    ).choices([...ROUNDINGS]);
+  const inputLayout = () =>
+    new Option('--input-layout <layout>', 'ONNX models: layout of 4-D inputs the program takes (default: the file\'s, NCHW)').choices(['nchw', 'nhwc']);
 
   cli
     .command('compile')
     .description('compile MODEL into a self-contained C library (Cortex-M, host) or WebAssembly module with a typed wrapper (wasm) in the output folder')
-    .argument('<model>', '.tflite file')
+    .argument('<model>', '.tflite or .onnx file')
     .addOption(target().default('cortex-m4'))
     .requiredOption('-o, --out <dir>', 'output folder (replaced as a whole; nothing is written on error)')
     .addOption(rounding())
+    .addOption(inputLayout())
     .option('--sram <bytes>', 'SRAM budget in bytes (default: the board\'s, 262144)', positiveInt)
     .option('--flash <bytes>', 'flash budget in bytes (default: the board\'s, 1048576)', positiveInt)
     .option('--wat', 'wasm target: also write model.wat, the text form of model.wasm')
@@ -53,9 +62,10 @@ function program(): Command {
   cli
     .command('inspect')
     .description('show the per-layer table and memory plan of MODEL without generating code')
-    .argument('<model>', '.tflite file')
+    .argument('<model>', '.tflite or .onnx file')
     .addOption(target().default('cortex-m4'))
     .addOption(rounding())
+    .addOption(inputLayout())
     .option('--json', 'print the report as JSON')
     .action(async (model: string, opts) => inspectCommand(model, opts));
   return cli;

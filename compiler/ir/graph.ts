@@ -1,5 +1,6 @@
 import type { DType, TensorData } from './dtype.ts';
 import { bytesPerElement } from './dtype.ts';
+import type { Rounding } from '../ops/common/fixed_point.ts';
 
 /** Affine quantization: real = scale * (q - zeroPoint). One entry per channel of `axis`, or one entry per tensor. */
 export interface QuantParams {
@@ -19,7 +20,9 @@ export interface Tensor {
   readonly data: TensorData | null;
 }
 
-export type Padding = 'same' | 'valid';
+/** TFLite's SAME / VALID, or explicit [top, left, bottom, right] pixels (ONNX `pads`). */
+export type Padding = 'same' | 'valid' | ExplicitPadding;
+export type ExplicitPadding = readonly [number, number, number, number];
 export type Activation = 'none' | 'relu' | 'relu_n1_to_1' | 'relu6' | 'tanh';
 export type AttrValue = number | boolean | string | readonly number[];
 export type Attrs = Readonly<Record<string, AttrValue>>;
@@ -42,6 +45,10 @@ export interface Graph {
   readonly nodes: readonly Node[];
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
+  /** What the frontend decided that a reader of the report should know (how float requantization was lowered). */
+  readonly notes?: readonly string[];
+  /** The rounding closest to the model format's own arithmetic, used unless the user picks one ('double' if absent). */
+  readonly rounding?: Rounding;
 }
 
 export function elementCount(shape: readonly number[]): number {

@@ -1,7 +1,7 @@
 /**
  * @fileoverview AVERAGE_POOL_2D, int8 (TFLM pooling.cc + reference_integer_ops::AveragePool), NHWC:
- * each output is the sum of the window's in-image inputs divided, rounding half away from zero, by the
- * number of those inputs (padding is not counted), then clamped to the fused activation's range. TFLM
+ * each output is the sum of the window's in-image inputs divided, rounding half away from zero (or to even, for
+ * ONNX models), by the number of those inputs (padding is not counted), then clamped to the fused activation's range. TFLM
  * requires the input and output quantization to be equal, so no rescaling happens. Kernel: `average_pool2d_s8`.
  *
  * Also the attributes, import mapping, shape inference and checks shared with MAX_POOL_2D.
@@ -25,6 +25,8 @@ export interface PoolAttrs {
   readonly filterH: number;
   readonly filterW: number;
   readonly activation: Activation;
+  /** Average pool only: round .5 to even, as ONNX (QuantizeLinear) does; TFLite rounds it away from zero. */
+  readonly tiesToEven?: boolean;
 }
 
 export interface PoolParams {
@@ -42,6 +44,7 @@ export interface PoolParams {
   readonly padLeft: number;
   readonly actMin: number;
   readonly actMax: number;
+  readonly tiesToEven: boolean;
 }
 
 /** TFLite binding of the 2-D pooling operators (Pool2DOptions). */
@@ -112,6 +115,7 @@ export function preparePool(ctx: PrepareContext<PoolAttrs>, op: string): PoolPar
   return {
     batches, inH, inW, channels, outH: g.outH, outW: g.outW, filterH: a.filterH, filterW: a.filterW,
     strideH: a.strideH, strideW: a.strideW, padTop: g.padTop, padLeft: g.padLeft, actMin: min, actMax: max,
+    tiesToEven: a.tiesToEven ?? false,
   };
 }
 
@@ -153,6 +157,18 @@ export function runPool(p: PoolParams, input: Int8Array, output: Int8Array, redu
   }
 }
 
+/** TFLite's rounded division: (acc ± count / 2) / count, truncating as C does. */
+function divideTiesAway(acc: number, count: number): number {
+  const half = Math.trunc(count / 2);
+  return acc > 0 ? Math.trunc((acc + half) / count) : Math.trunc((acc - half) / count);
+}
+
+function divideTiesToEven(acc: number, count: number): number {
+  const floor = Math.floor(acc / count);
+  const twiceRemainder = 2 * (acc - floor * count);
+  return floor + (twiceRemainder > count || (twiceRemainder === count && floor % 2 !== 0) ? 1 : 0);
+}
+
 export const averagePool2d: OpDef<PoolAttrs, PoolParams> = {
   name: 'AveragePool2D',
   tflite: poolBinding(1),
@@ -160,9 +176,10 @@ export const averagePool2d: OpDef<PoolAttrs, PoolParams> = {
 
   prepare(ctx) {
     const params = preparePool(ctx, 'average pool 2d');
+    const kernel = poolKernel(ctx, 'average_pool2d_s8', params);
     return {
       params,
-      kernel: poolKernel(ctx, 'average_pool2d_s8', params),
+      kernel: { ...kernel, args: [...kernel.args, arg.int(params.tiesToEven ? 1 : 0)] },
       scratchBytes: 0,
       macs: 0,
     };
@@ -173,9 +190,7 @@ export const averagePool2d: OpDef<PoolAttrs, PoolParams> = {
       const count = values.length;
       if (count === 0) throw new InvalidModelError('average pool window without any input element');
       const acc = values.reduce((s, v) => s + v, 0);
-      // C integer division truncates toward zero.
-      const rounded = acc > 0 ? Math.trunc((acc + Math.trunc(count / 2)) / count) : Math.trunc((acc - Math.trunc(count / 2)) / count);
-      return saturate(rounded, p.actMin, p.actMax);
+      return saturate(p.tiesToEven ? divideTiesToEven(acc, count) : divideTiesAway(acc, count), p.actMin, p.actMax);
     });
   },
 };

@@ -15,10 +15,11 @@ import type { OpDef, PrepareContext } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
 import { computePadding, paddingFromTflite, paddingToTflite } from './common/conv_geometry.ts';
-import { multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
-import type { Rounding } from './common/fixed_point.ts';
+import { convArithmetic, multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
+import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, channelScale, quantOf, scaleOf, zeroPointOf } from './common/quant.ts';
 import { requireConstant, requireDType, requireInt8 } from './common/checks.ts';
+import { describeSaturation, saturateBiases } from './common/bias.ts';
 
 export interface Conv2DAttrs {
   readonly padding: Padding;
@@ -47,12 +48,14 @@ export interface Conv2DParams {
   readonly padLeft: number;
   /** -input zero point. */
   readonly inputOffset: number;
+  /** The model's biases, saturated where the int32 accumulator could overflow (common/bias.ts). */
+  readonly biases: Int32Array;
   readonly multipliers: readonly number[];
   readonly shifts: readonly number[];
   readonly outputOffset: number;
   readonly actMin: number;
   readonly actMax: number;
-  readonly rounding: Rounding;
+  readonly rounding: RoundingArithmetic;
 }
 
 /** [batches, height, width, channels] of a 4-D NHWC tensor. */
@@ -161,26 +164,23 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
     checkWeightQuant(w, outC, 0, ctx);
     const g = computePadding(inH, inW, filterH, filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padding);
     const inputOffset = -zeroPointOf(x);
-    const biasData = biasValues(bias ?? null, outC, ctx);
+    const taps = filterH * filterW * inC;
+    const wData = w.data as Int8Array;
+    const channelSums = (f: (v: number) => number) => Array.from({ length: outC }, (_, o) => wData.subarray(o * taps, (o + 1) * taps).reduce((s, v) => s + f(v), 0));
+    const saturation = saturateBiases(biasValues(bias ?? null, outC, ctx), channelSums(Math.abs), inputOffset);
     const { multipliers, shifts } = channelMultipliers(x, w, output, outC);
     const { min, max } = activationRange(a.activation, output);
     const params: Conv2DParams = {
       batches, inH, inW, inC, outH: g.outH, outW: g.outW, outC, filterH, filterW,
       strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
-      padTop: g.padTop, padLeft: g.padLeft, inputOffset, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: ctx.options.rounding,
+      padTop: g.padTop, padLeft: g.padLeft, inputOffset, biases: saturation.biases, multipliers, shifts,
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: convArithmetic(ctx.options.rounding),
     };
+    const notes = describeSaturation(saturation, multipliers, shifts);
 
     // Every output starts from bias[o] + input_offset * sum W[o]: exact, as the kernels read taps outside the image as
     // the input zero point (whose (x + input_offset) * w is 0, as in TFLite, where they are skipped).
-    const taps = filterH * filterW * inC;
-    const wData = w.data as Int8Array;
-    const folded = new Int32Array(outC);
-    for (let o = 0; o < outC; o++) {
-      let sum = 0;
-      for (let k = 0; k < taps; k++) sum += wData[o * taps + k]!;
-      folded[o] = biasData[o]! + inputOffset * sum;
-    }
+    const folded = channelSums((v) => v).map((sum, o) => saturation.biases[o]! + inputOffset * sum);
     const requant = [arg.table('int32', multipliers), arg.table('int32', shifts), arg.int(params.outputOffset), arg.int(min), arg.int(max)];
     const macs = batches * g.outH * g.outW * outC * taps;
     if (filterH === 1 && filterW === 1) {
@@ -190,13 +190,14 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
         kernel: {
           name: 'conv2d_1x1_s8',
           args: [
-            arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(folded)), arg.output(ctx),
+            arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', folded), arg.output(ctx),
             arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(outC),
             arg.int(a.strideH), arg.int(a.strideW), ...requant,
           ],
         },
         scratchBytes: 0,
         macs,
+        notes,
       };
     }
     // Other filters: the kernel gathers the windows of two output pixels at a time (zero-point padded) into scratch.
@@ -205,7 +206,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
       kernel: {
         name: 'conv2d_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(folded)), arg.output(ctx), arg.scratch(),
+          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', folded), arg.output(ctx), arg.scratch(),
           arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(outC),
           arg.int(filterH), arg.int(filterW), arg.int(a.strideH), arg.int(a.strideW), arg.int(a.dilationH), arg.int(a.dilationW),
           arg.int(g.padTop), arg.int(g.padLeft), arg.int(-inputOffset), ...requant,
@@ -213,14 +214,17 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
       },
       scratchBytes: 2 * taps,
       macs,
+      notes,
     };
   },
 
-  /** Literally TFLite's reference_integer_ops::ConvPerChannel (no folding), so that it checks the kernels' folding. */
-  evaluate(p, [input, weights, bias], [output]) {
+  /**
+   * Literally TFLite's reference_integer_ops::ConvPerChannel (no folding), so that it checks the kernels' folding; the
+   * bias is the saturated one, which equals the model's unless the accumulator could overflow.
+   */
+  evaluate(p, [input, weights], [output]) {
     const x = input as Int8Array;
     const w = weights as Int8Array;
-    const b = bias as Int32Array | null;
     const y = output as Int8Array;
     let at = 0;
     for (let n = 0; n < p.batches; n++) {
@@ -241,7 +245,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
                 for (let ic = 0; ic < p.inC; ic++) acc += w[wAt + ic]! * (x[xAt + ic]! + p.inputOffset);
               }
             }
-            if (b) acc += b[oc]!;
+            acc += p.biases[oc]!;
             acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[oc]!, p.shifts[oc]!, p.rounding) + p.outputOffset;
             y[at++] = saturate(acc, p.actMin, p.actMax);
           }

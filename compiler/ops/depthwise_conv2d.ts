@@ -15,9 +15,11 @@ import type { OpDef } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
 import { computePadding, paddingFromTflite, paddingToTflite } from './common/conv_geometry.ts';
-import { multiplyByQuantizedMultiplier, saturate } from './common/fixed_point.ts';
+import { depthwiseArithmetic, multiplyByQuantizedMultiplier, saturate } from './common/fixed_point.ts';
+import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, zeroPointOf } from './common/quant.ts';
 import { requireConstant, requireInt8 } from './common/checks.ts';
+import { describeSaturation, saturateBiases } from './common/bias.ts';
 import { biasValues, channelMultipliers, checkWeightQuant, checkWindowAttrs, nhwc } from './conv2d.ts';
 
 export interface DepthwiseConv2DAttrs {
@@ -48,11 +50,14 @@ export interface DepthwiseConv2DParams {
   readonly padTop: number;
   readonly padLeft: number;
   readonly inputOffset: number;
+  /** The model's biases, saturated where the int32 accumulator could overflow (common/bias.ts). */
+  readonly biases: Int32Array;
   readonly multipliers: readonly number[];
   readonly shifts: readonly number[];
   readonly outputOffset: number;
   readonly actMin: number;
   readonly actMax: number;
+  readonly rounding: RoundingArithmetic;
 }
 
 function filterShape(weights: Tensor): [number, number, number] {
@@ -125,30 +130,28 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
     checkWeightQuant(w, outC, 3, ctx);
     const g = computePadding(inH, inW, filterH, filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padding);
     const inputOffset = -zeroPointOf(x);
-    const biasData = biasValues(bias ?? null, outC, ctx);
+    const wData = w.data as Int8Array;
+    const channelSums = (f: (v: number) => number) =>
+      Array.from({ length: outC }, (_, c) => Array.from({ length: filterH * filterW }, (_, k) => f(wData[k * outC + c]!)).reduce((s, v) => s + v, 0));
+    const saturation = saturateBiases(biasValues(bias ?? null, outC, ctx), channelSums(Math.abs), inputOffset);
+    const biases = saturation.biases;
     const { multipliers, shifts } = channelMultipliers(x, w, output, outC);
     const { min, max } = activationRange(a.activation, output);
     const params: DepthwiseConv2DParams = {
       batches, inH, inW, inC, outH: g.outH, outW: g.outW, depthMultiplier, filterH, filterW,
       strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
-      padTop: g.padTop, padLeft: g.padLeft, inputOffset, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max,
+      padTop: g.padTop, padLeft: g.padLeft, inputOffset, biases, multipliers, shifts,
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: depthwiseArithmetic(ctx.options.rounding),
     };
 
     // Interior pixels start from bias[c] + input_offset * sum_{ky, kx} W[0, ky, kx, c].
-    const wData = w.data as Int8Array;
-    const folded = new Int32Array(outC);
-    for (let c = 0; c < outC; c++) {
-      let sum = 0;
-      for (let k = 0; k < filterH * filterW; k++) sum += wData[k * outC + c]!;
-      folded[c] = biasData[c]! + inputOffset * sum;
-    }
+    const folded = channelSums((v) => v).map((sum, c) => biases[c]! + inputOffset * sum);
     return {
       params,
       kernel: {
         name: 'depthwise_conv2d_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(biasData)), arg.table('int32', Array.from(folded)), arg.output(ctx),
+          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(biases)), arg.table('int32', folded), arg.output(ctx),
           arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(depthMultiplier),
           arg.int(filterH), arg.int(filterW), arg.int(a.strideH), arg.int(a.strideW), arg.int(a.dilationH), arg.int(a.dilationW),
           arg.int(g.padTop), arg.int(g.padLeft), arg.int(inputOffset),
@@ -157,14 +160,17 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
       },
       scratchBytes: 0,
       macs: batches * g.outH * g.outW * outC * filterH * filterW,
+      notes: describeSaturation(saturation, multipliers, shifts),
     };
   },
 
-  /** Literally TFLite's reference_integer_ops::DepthwiseConvPerChannel (no folding), so that it checks the kernel's folding. */
-  evaluate(p, [input, weights, bias], [output]) {
+  /**
+   * Literally TFLite's reference_integer_ops::DepthwiseConvPerChannel (no folding), so that it checks the kernel's
+   * folding; the bias is the saturated one, which equals the model's unless the accumulator could overflow.
+   */
+  evaluate(p, [input, weights], [output]) {
     const x = input as Int8Array;
     const w = weights as Int8Array;
-    const b = bias as Int32Array | null;
     const y = output as Int8Array;
     const outC = p.inC * p.depthMultiplier;
     let at = 0;
@@ -187,8 +193,8 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
                   acc += w[(ky * p.filterW + kx) * outC + oc]! * (xv + p.inputOffset);
                 }
               }
-              if (b) acc += b[oc]!;
-              acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[oc]!, p.shifts[oc]!, 'double') + p.outputOffset;
+              acc += p.biases[oc]!;
+              acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[oc]!, p.shifts[oc]!, p.rounding) + p.outputOffset;
               y[at++] = saturate(acc, p.actMin, p.actMax);
             }
           }

@@ -5,10 +5,12 @@ import { InvalidModelError, UnsupportedError } from '../errors.ts';
 import type { OpDef } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
-import { multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
-import type { Rounding } from './common/fixed_point.ts';
+import { convArithmetic, multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
+import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, channelScale, scaleOf, zeroPointOf } from './common/quant.ts';
 import { requireInt8, requireConstant } from './common/checks.ts';
+import { describeSaturation, saturateBiases } from './common/bias.ts';
+import { biasValues } from './conv2d.ts';
 
 export interface FullyConnectedAttrs {
   readonly activation: Activation;
@@ -19,14 +21,14 @@ export interface FullyConnectedParams {
   readonly batches: number;
   readonly inDepth: number;
   readonly outDepth: number;
-  /** bias[o] + input_offset * sum_d W[o, d], folded at compile time. */
+  /** bias[o] (saturated, common/bias.ts) + input_offset * sum_d W[o, d], folded at compile time. */
   readonly foldedBias: Int32Array;
   readonly multipliers: readonly number[];
   readonly shifts: readonly number[];
   readonly outputOffset: number;
   readonly actMin: number;
   readonly actMax: number;
-  readonly rounding: Rounding;
+  readonly rounding: RoundingArithmetic;
 }
 
 function weightShape(weights: Tensor): [number, number] {
@@ -65,14 +67,12 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
     const batches = elementCount(x.shape) / inDepth;
     const inputOffset = -zeroPointOf(x);
     const weightData = w.data as Int8Array;
-    const biasData = bias ? (requireConstant(bias, ctx.node, 'bias').data as Int32Array) : null;
-    const foldedBias = new Int32Array(outDepth);
+    const rowSums = (f: (v: number) => number) => Array.from({ length: outDepth }, (_, o) => weightData.subarray(o * inDepth, (o + 1) * inDepth).reduce((s, v) => s + f(v), 0));
+    const saturation = saturateBiases(biasValues(bias ?? null, outDepth, ctx), rowSums(Math.abs), inputOffset);
+    const foldedBias = Int32Array.from(rowSums((v) => v), (sum, o) => saturation.biases[o]! + inputOffset * sum);
     const multipliers: number[] = [];
     const shifts: number[] = [];
     for (let o = 0; o < outDepth; o++) {
-      let rowSum = 0;
-      for (let d = 0; d < inDepth; d++) rowSum += weightData[o * inDepth + d]!;
-      foldedBias[o] = (biasData ? biasData[o]! : 0) + inputOffset * rowSum;
       const q = quantizeMultiplier((scaleOf(x) * channelScale(w, o)) / scaleOf(output));
       multipliers.push(q.multiplier);
       shifts.push(q.shift);
@@ -80,7 +80,7 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
     const { min, max } = activationRange(ctx.node.attrs.activation, output);
     const params: FullyConnectedParams = {
       batches, inDepth, outDepth, foldedBias, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: ctx.options.rounding,
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: convArithmetic(ctx.options.rounding),
     };
     return {
       params,
@@ -94,6 +94,7 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
       },
       scratchBytes: 0,
       macs: batches * inDepth * outDepth,
+      notes: describeSaturation(saturation, multipliers, shifts),
     };
   },
 

@@ -9,7 +9,7 @@ import type { Graph, Node, QuantParams, Tensor } from '../ir/graph.ts';
 import type { Rounding } from './common/fixed_point.ts';
 
 export interface CompileOptions {
-  /** Requantization rounding of CONV_2D / FULLY_CONNECTED: 'double' = TFLM & CMSIS-NN, 'single' = TFLite's build. */
+  /** Requantization rounding (see Rounding in common/fixed_point.ts). */
   readonly rounding: Rounding;
 }
 
@@ -58,6 +58,8 @@ export interface Prepared<P> {
   readonly scratchBytes: number;
   /** Multiply-accumulates of one execution, for reports. */
   readonly macs: number;
+  /** What the compiler changed for this op that a reader of the report should know (saturated biases). */
+  readonly notes?: readonly string[];
 }
 
 export interface OutputType {

@@ -51,6 +51,15 @@ export function requantizeConv(acc: i32, multiplier: i32, shift: i32): i32 {
     : multiplyByQuantizedMultiplier(acc, multiplier, shift);
 }
 
+/** Requantization of DEPTHWISE_CONV_2D accumulators: one rounding under 'nearest', else two (globals.d.ts). */
+// @ts-ignore: decorator
+@inline
+export function requantizeDepthwise(acc: i32, multiplier: i32, shift: i32): i32 {
+  return TF_DEPTHWISE_SINGLE_ROUNDING
+    ? multiplyByQuantizedMultiplierSingle(acc, multiplier, shift)
+    : multiplyByQuantizedMultiplier(acc, multiplier, shift);
+}
+
 // @ts-ignore: decorator
 @inline
 export function clamp(x: i32, lo: i32, hi: i32): i32 {

@@ -48,6 +48,16 @@ static inline int32_t tf_requantize_conv(int32_t acc, int32_t multiplier, int32_
 #endif
 }
 
+/* Requantization of DEPTHWISE_CONV_2D accumulators: two roundings as TFLM and TFLite's depthwise kernel, or one
+ * under the 'nearest' rounding (the integer form closest to ONNX's float arithmetic). */
+static inline int32_t tf_requantize_depthwise(int32_t acc, int32_t multiplier, int32_t shift) {
+#if TF_DEPTHWISE_SINGLE_ROUNDING
+  return tf_multiply_by_quantized_multiplier_single(acc, multiplier, shift);
+#else
+  return tf_multiply_by_quantized_multiplier(acc, multiplier, shift);
+#endif
+}
+
 static inline int32_t tf_clamp(int32_t x, int32_t lo, int32_t hi) {
   return x < lo ? lo : (x > hi ? hi : x);
 }

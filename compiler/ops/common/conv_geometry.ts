@@ -1,7 +1,8 @@
 /**
  * @fileoverview Output size and padding of windowed ops (conv, depthwise conv, pooling), exactly as
  * TFLite's ComputeOutSize + ComputePaddingHeightWidth (tensorflow/lite/kernels/padding.h) compute them.
- * SAME padding puts the odd pixel at the bottom/right: the kernels only need the top/left padding.
+ * SAME padding puts the odd pixel at the bottom/right: the kernels only need the top/left padding. Explicit
+ * padding (ONNX `pads`) gives the output size floor((in + top + bottom - filter) / stride) + 1.
  */
 import type { Padding } from '../../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../../errors.ts';
@@ -18,10 +19,10 @@ function cDiv(a: number, b: number): number {
   return Math.trunc(a / b);
 }
 
-/** TFLite ComputeOutSize. */
-export function computeOutSize(padding: Padding, imageSize: number, filterSize: number, stride: number, dilation: number): number {
+/** TFLite ComputeOutSize (SAME / VALID); `padded` is the image size with explicit padding added. */
+function computeOutSize(padding: 'same' | 'valid', paddedSize: number, filterSize: number, stride: number, dilation: number): number {
   const effectiveFilter = (filterSize - 1) * dilation + 1;
-  return padding === 'same' ? cDiv(imageSize + stride - 1, stride) : cDiv(imageSize + stride - effectiveFilter, stride);
+  return padding === 'same' ? cDiv(paddedSize + stride - 1, stride) : cDiv(paddedSize + stride - effectiveFilter, stride);
 }
 
 /** TFLite ComputePaddingWithOffset, returning only the leading padding (the offset is unused by the kernels). */
@@ -41,7 +42,15 @@ export function computePadding(
   strideH: number, strideW: number, dilationH: number, dilationW: number,
   padding: Padding,
 ): ConvGeometry {
-  if (padding !== 'same' && padding !== 'valid') throw new UnsupportedError(`padding '${String(padding)}' is not supported`);
+  const explicit = typeof padding === 'string' ? null : padding;
+  if (explicit && (explicit.length !== 4 || explicit.some((p) => !Number.isInteger(p) || p < 0))) {
+    throw new InvalidModelError(`explicit padding [${explicit.join(', ')}] must be four non-negative integers (top, left, bottom, right)`);
+  }
+  // A window lying wholly in the padding has no input at all (an average pool would divide by zero).
+  if (explicit && (Math.max(explicit[0], explicit[2]) > (filterH - 1) * dilationH || Math.max(explicit[1], explicit[3]) > (filterW - 1) * dilationW)) {
+    throw new UnsupportedError(`padding [${explicit.join(', ')}] reaches a whole ${filterH}x${filterW} window beyond the image`);
+  }
+  if (!explicit && padding !== 'same' && padding !== 'valid') throw new UnsupportedError(`padding '${String(padding)}' is not supported`);
   const positive: ReadonlyArray<[string, number]> = [
     ['stride_h', strideH], ['stride_w', strideW], ['dilation_h', dilationH], ['dilation_w', dilationW],
     ['filter_h', filterH], ['filter_w', filterW], ['input height', inH], ['input width', inW],
@@ -49,13 +58,13 @@ export function computePadding(
   for (const [name, v] of positive) {
     if (!Number.isInteger(v) || v < 1) throw new InvalidModelError(`${name} must be a positive integer, got ${v}`);
   }
-  const outH = computeOutSize(padding, inH, filterH, strideH, dilationH);
-  const outW = computeOutSize(padding, inW, filterW, strideW, dilationW);
+  const outH = explicit ? computeOutSize('valid', inH + explicit[0] + explicit[2], filterH, strideH, dilationH) : computeOutSize(padding as 'same' | 'valid', inH, filterH, strideH, dilationH);
+  const outW = explicit ? computeOutSize('valid', inW + explicit[1] + explicit[3], filterW, strideW, dilationW) : computeOutSize(padding as 'same' | 'valid', inW, filterW, strideW, dilationW);
   if (outH < 1 || outW < 1) {
-    throw new InvalidModelError(
-      `a ${filterH}x${filterW} window (dilation ${dilationH}x${dilationW}) does not fit a ${inH}x${inW} input with ${padding.toUpperCase()} padding`,
-    );
+    const described = explicit ? `padding [${explicit.join(', ')}]` : `${(padding as string).toUpperCase()} padding`;
+    throw new InvalidModelError(`a ${filterH}x${filterW} window (dilation ${dilationH}x${dilationW}) does not fit a ${inH}x${inW} input with ${described}`);
   }
+  if (explicit) return { outH, outW, padTop: explicit[0], padLeft: explicit[1] };
   return {
     outH,
     outW,
@@ -72,5 +81,6 @@ export function paddingFromTflite(code: unknown): Padding {
 }
 
 export function paddingToTflite(padding: Padding): number {
+  if (typeof padding !== 'string') throw new UnsupportedError(`explicit padding [${padding.join(', ')}] cannot be written to TFLite (it has only SAME and VALID)`);
   return padding === 'same' ? 0 : 1;
 }

@@ -9,7 +9,29 @@
 
 import { InvalidModelError } from '../../errors.ts';
 
-export type Rounding = 'double' | 'single';
+/** How a multiplier requantization rounds: twice (gemmlowp; TFLM, CMSIS-NN) or once (TFLITE_SINGLE_ROUNDING). */
+export type RoundingArithmetic = 'double' | 'single';
+
+/**
+ * The rounding a program is compiled with:
+ * - 'double': TFLM and CMSIS-NN, every requantization rounds twice;
+ * - 'single': TFLite's runtime build: conv and fully connected round once, depthwise conv twice;
+ * - 'nearest': conv, depthwise conv and fully connected all round once: the integer form closest to the float
+ *   arithmetic of ONNX QDQ models (their default).
+ */
+export type Rounding = 'double' | 'single' | 'nearest';
+
+export const ROUNDINGS: readonly Rounding[] = ['double', 'single', 'nearest'];
+
+/** The arithmetic of CONV_2D and FULLY_CONNECTED requantization under `rounding`. */
+export function convArithmetic(rounding: Rounding): RoundingArithmetic {
+  return rounding === 'double' ? 'double' : 'single';
+}
+
+/** The arithmetic of DEPTHWISE_CONV_2D requantization under `rounding`. */
+export function depthwiseArithmetic(rounding: Rounding): RoundingArithmetic {
+  return rounding === 'nearest' ? 'single' : 'double';
+}
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -50,7 +72,7 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
  * TFLite MultiplyByQuantizedMultiplier; `shift` > 0 is a left shift.
  * 'double' rounds twice (TFLM, CMSIS-NN); 'single' is TFLite's TFLITE_SINGLE_ROUNDING build.
  */
-export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number, rounding: Rounding): number {
+export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number, rounding: RoundingArithmetic): number {
   if (rounding === 'single') {
     const totalShift = 31 - shift;
     return mulAddFloorShift(x, multiplier, 2 ** (totalShift - 1), totalShift);

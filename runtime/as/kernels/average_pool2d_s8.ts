@@ -1,14 +1,16 @@
 /*
  * AVERAGE_POOL_2D, int8, NHWC (TFLM reference_integer_ops::AveragePool), as
  * runtime/c/kernels/average_pool2d_s8.c: the sum of each window's in-image inputs divided by their count,
- * rounded half away from zero, clamped to [act_min, act_max]. Input and output share their quantization, so
+ * rounded to nearest with ties away from zero or, with ties_to_even, to even, clamped to [act_min, act_max]. Input and output share their quantization, so
  * there is no rescaling. The window bounds and count are computed once per output pixel.
  *
  * With SIMD, 16 channels are summed at once, exactly: in int16 lanes when count <= 256 (|sum| <= 256 * 128),
  * else in int32 lanes. The division (sum +- count / 2) / count, truncating, is done in float32: for integers
  * |a| < 2^24 and 1 <= b < 2^24 the float32 quotient is within |a / b| * 2^-24 < 1 / b of a / b, so it never
  * crosses the integer that truncation stops at, and trunc(fl(a / b)) equals the C int32 division. Here
- * |a| <= 128 * count + count / 2, hence the count <= 65536 bound; larger windows take the scalar path. The
+ * |a| <= 128 * count + count / 2, hence the count < 65536 bound; larger windows take the scalar path. Ties to even
+ * round fl(sum / count) with f32x4.nearest: an exact .5 quotient is representable and stays one, and any other
+ * quotient is at least 1 / (2 * count) > 2^-17 away from a .5 while the float32 error is at most 2^-17 (|q| <= 128). The
  * quotient lies in [-128, 127], so the saturating narrows are exact, and the clamp becomes max_s/min_s, equal to
  * the scalar clamp when -128 <= act_min <= act_max <= 127 (always true of the compiler's activation range; the
  * vector path checks it).
@@ -23,9 +25,28 @@ function roundedDivide4(sum: v128, half: v128, count: v128): v128 {
   return i32x4.trunc_sat_f32x4_s(f32x4.div(f32x4.convert_i32x4_s(rounded), count));
 }
 
+// Ties-to-even division of 4 lanes, as described above.
+// @ts-ignore: decorator
+@inline
+function evenDivide4(sum: v128, count: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(f32x4.convert_i32x4_s(sum), count)));
+}
+
+function divideTiesToEven(sum: i32, count: i32): i32 {
+  let quotient = sum / count;
+  let remainder = sum % count;
+  if (remainder < 0) {
+    quotient -= 1;
+    remainder += count;
+  }
+  const twice = 2 * remainder;
+  return quotient + (twice > count || (twice == count && (quotient & 1) != 0) ? 1 : 0);
+}
+
 export function average_pool2d_s8(input: usize, output: usize, batches: i32, in_h: i32, in_w: i32, channels: i32,
                                   out_h: i32, out_w: i32, filter_h: i32, filter_w: i32, stride_h: i32,
-                                  stride_w: i32, pad_top: i32, pad_left: i32, act_min: i32, act_max: i32): void {
+                                  stride_w: i32, pad_top: i32, pad_left: i32, act_min: i32, act_max: i32,
+                                  ties_to_even: i32): void {
   const rowStride = in_w * channels;
   const vectorChannels = ASC_FEATURE_SIMD && -128 <= act_min && act_min <= act_max && act_max <= 127
     ? channels & ~15 : 0;
@@ -46,7 +67,7 @@ export function average_pool2d_s8(input: usize, output: usize, batches: i32, in_
         const window = image + (iy + fy0) * rowStride + (ix + fx0) * channels;
         let c = 0;
         if (ASC_FEATURE_SIMD) {
-          if (count <= 65536) {
+          if (count < 65536) {
             const halfV = i32x4.splat(half);
             const countV = f32x4.splat(<f32>count);
             const lo = i8x16.splat(<i8>act_min);
@@ -91,10 +112,15 @@ export function average_pool2d_s8(input: usize, output: usize, batches: i32, in_
                   row += rowStride;
                 }
               }
-              const q = i8x16.narrow_i16x8_s(
-                i16x8.narrow_i32x4_s(roundedDivide4(s0, halfV, countV), roundedDivide4(s1, halfV, countV)),
-                i16x8.narrow_i32x4_s(roundedDivide4(s2, halfV, countV), roundedDivide4(s3, halfV, countV)),
-              );
+              const q = ties_to_even
+                ? i8x16.narrow_i16x8_s(
+                  i16x8.narrow_i32x4_s(evenDivide4(s0, countV), evenDivide4(s1, countV)),
+                  i16x8.narrow_i32x4_s(evenDivide4(s2, countV), evenDivide4(s3, countV)),
+                )
+                : i8x16.narrow_i16x8_s(
+                  i16x8.narrow_i32x4_s(roundedDivide4(s0, halfV, countV), roundedDivide4(s1, halfV, countV)),
+                  i16x8.narrow_i32x4_s(roundedDivide4(s2, halfV, countV), roundedDivide4(s3, halfV, countV)),
+                );
               v128.store(output, i8x16.min_s(i8x16.max_s(q, lo), hi));
               output += 16;
             }
@@ -111,7 +137,7 @@ export function average_pool2d_s8(input: usize, output: usize, batches: i32, in_
             }
             row += rowStride;
           }
-          acc = acc > 0 ? (acc + half) / count : (acc - half) / count;
+          acc = ties_to_even ? divideTiesToEven(acc, count) : acc > 0 ? (acc + half) / count : (acc - half) / count;
           store<i8>(output, clamp(acc, act_min, act_max));
           output += 1;
         }

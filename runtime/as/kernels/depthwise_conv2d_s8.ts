@@ -19,14 +19,14 @@
  * and drops rounding terms (see requantizeBounded). Channels past the last block of eight, and depth multipliers
  * above 1, use the scalar path.
  */
-import { clamp, multiplyByQuantizedMultiplier } from '../fixed_point';
+import { clamp, requantizeDepthwise } from '../fixed_point';
 
 // @ts-ignore: decorator
 @inline
 function requantize(acc: i32, c: i32, multipliers: usize, shifts: usize, outputOffset: i32, actMin: i32,
                     actMax: i32): i8 {
   const at = (<usize>c) << 2;
-  const q = multiplyByQuantizedMultiplier(acc, load<i32>(multipliers + at), load<i32>(shifts + at));
+  const q = requantizeDepthwise(acc, load<i32>(multipliers + at), load<i32>(shifts + at));
   return <i8>clamp(q + outputOffset, actMin, actMax);
 }
 
@@ -281,6 +281,7 @@ function doubled(w: v128): v128 {
 @inline
 function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, lp: v128, minMask: v128, eZero: v128,
                      offset: v128): v128 {
+  if (TF_DEPTHWISE_SINGLE_ROUNDING) return requantizeSingle4(acc, m, rp, offsetR);
   const twoTo31 = i64x2.splat(<i64>1 << 31);
   const minValue = i32x4.splat(i32.MIN_VALUE);
   const a = i32x4.mul(acc, lp);
@@ -296,19 +297,41 @@ function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, lp: v128, minM
 }
 
 /*
+ * One rounding, (acc * m + 2^(e-1+31)) >> (e+31), for right shifts e = -shift >= 1 in every lane with m != 0
+ * (depthwise_conv2d_s8 leaves other blocks to the scalar path), rp and offsetR as in requantize4: y = the high
+ * 32 bits of 2 acc m = floor(acc m / 2^31) is within [-2^31, 2^31), and the result is floor((y + 2^(e-1)) / 2^e),
+ * which the high 32 bits of (y + 2^31) * 2^(32-e) + 2^31 give plus 2^(31-e), taken back off by offsetR. Lanes with
+ * m = 0 give y = 0 and so the output offset, whatever their shift.
+ */
+// @ts-ignore: decorator
+@inline
+function requantizeSingle4(acc: v128, m: v128, rp: v128, offsetR: v128): v128 {
+  const twoTo31 = i64x2.splat(<i64>1 << 31);
+  const abLo = i64x2.extmul_low_i32x4_s(acc, m);
+  const abHi = i64x2.extmul_high_i32x4_s(acc, m);
+  const y = i32x4.shuffle(i64x2.add(abLo, abLo), i64x2.add(abHi, abHi), 1, 3, 5, 7);
+  const u = v128.xor(y, i32x4.splat(i32.MIN_VALUE));
+  const qLo = i64x2.add(i64x2.extmul_low_i32x4_u(u, rp), twoTo31);
+  const qHi = i64x2.add(i64x2.extmul_high_i32x4_u(u, rp), twoTo31);
+  return i32x4.add(i32x4.shuffle(qLo, qHi, 1, 3, 5, 7), offsetR);
+}
+
+/*
  * requantize4 for blocks with neither left shifts, m = INT32_MIN nor right shifts of 0 (except in lanes with m = 0,
  * which give y = 0 and then output_offset for any e >= 1), given acc2 = 2 * acc with |acc| < 2^29 and
  * ck = roundingOffsets(shifts). Then |2 acc m| < 2^61, so y is within [-2^29, 2^29], and u + 2^(e-1) =
  * y + ck - [y < 0] is in (0, 2^32): its product with 2^(32-e) needs no rounding term, as requantize4's
- * u * 2^(32-e) + 2^31 = (u + 2^(e-1)) * 2^(32-e).
+ * u * 2^(32-e) + 2^31 = (u + 2^(e-1)) * 2^(32-e). With one rounding (TF_DEPTHWISE_SINGLE_ROUNDING) y is
+ * floor(2 acc m / 2^32) instead and u = y + ck: the result is floor((y + 2^(e-1)) / 2^e), as requantizeSingle4.
  */
 // @ts-ignore: decorator
 @inline
 function requantizeBounded(acc2: v128, m: v128, rp: v128, ck: v128, offsetR: v128): v128 {
   const twoTo31 = i64x2.splat(<i64>1 << 31);
-  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(acc2, m), twoTo31),
-    i64x2.add(i64x2.extmul_high_i32x4_s(acc2, m), twoTo31), 1, 3, 5, 7);
-  const u = i32x4.add(i32x4.add(y, ck), i32x4.shr_s(y, 31));
+  const round = TF_DEPTHWISE_SINGLE_ROUNDING ? i64x2.splat(0) : twoTo31;
+  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(acc2, m), round),
+    i64x2.add(i64x2.extmul_high_i32x4_s(acc2, m), round), 1, 3, 5, 7);
+  const u = TF_DEPTHWISE_SINGLE_ROUNDING ? i32x4.add(y, ck) : i32x4.add(i32x4.add(y, ck), i32x4.shr_s(y, 31));
   return i32x4.add(i32x4.shuffle(i64x2.extmul_low_i32x4_u(u, rp), i64x2.extmul_high_i32x4_u(u, rp), 1, 3, 5, 7),
     offsetR);
 }
@@ -649,6 +672,15 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
   } while (b < batches);
 }
 
+/* Whether every channel with a multiplier requantizes with a right shift: requantizeSingle4's condition. */
+function rightShiftsOnly(multipliers: usize, shifts: usize, channels: i32): bool {
+  for (let c = 0; c < channels; ++c) {
+    const at = (<usize>c) << 2;
+    if (load<i32>(multipliers + at) != 0 && load<i32>(shifts + at) >= 0) return false;
+  }
+  return true;
+}
+
 export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, folded_bias: usize, output: usize,
                                     batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32,
                                     depth_multiplier: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32,
@@ -657,7 +689,7 @@ export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, f
                                     act_max: i32): void {
   let c0 = 0;
   if (ASC_FEATURE_SIMD) {
-    if (depth_multiplier == 1) {
+    if (depth_multiplier == 1 && (!TF_DEPTHWISE_SINGLE_ROUNDING || rightShiftsOnly(multipliers, shifts, in_c))) {
       c0 = in_c & ~7;
       for (let c = 0; c < c0; c += 8) {
         depthwiseBlock8(input, weights, bias, folded_bias, output, batches, in_h, in_w, in_c, out_h, out_w, filter_h, filter_w,

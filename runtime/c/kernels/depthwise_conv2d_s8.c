@@ -1,6 +1,6 @@
 /*
  * DEPTHWISE_CONV_2D, int8 (TFLite reference_integer_ops::DepthwiseConvPerChannel). NHWC input, 1HWC weights
- * (output channel c = input channel * depth_multiplier + m), per-channel requantization with TFLM's double rounding.
+ * (output channel c = input channel * depth_multiplier + m), per-channel requantization (tf_requantize_depthwise).
  *
  * Exactness: TFLite sums (x + input_offset) * w over the taps inside the image. For an interior pixel that is
  * sum x * w + input_offset * sum w, whose second term is folded into `folded_bias` at compile time, so interior
@@ -22,7 +22,7 @@ typedef struct {
 } dw_geom;
 
 static inline int8_t dw_requantize(const dw_geom *g, int32_t acc, int32_t c) {
-  acc = tf_multiply_by_quantized_multiplier(acc, g->multipliers[c], g->shifts[c]) + g->output_offset;
+  acc = tf_requantize_depthwise(acc, g->multipliers[c], g->shifts[c]) + g->output_offset;
   return (int8_t)tf_clamp(acc, g->act_min, g->act_max);
 }
 
