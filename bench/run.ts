@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: for each MLPerf Tiny model, instructions per inference on cortex-m4 (QEMU
  * -icount, deterministic), arena bytes, flash and SRAM of the linked image, MACs per
- * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios; then the wasm
- * module's median time per inference in this Node.js against the TFLite WebAssembly runtime.
+ * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios; the same figures for the
+ * paper's three ONNX models on cortex-m7 (the paper's STM32F746 core); then the wasm module's median
+ * time per inference in this Node.js against the TFLite WebAssembly runtime.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModelFile } from '../compiler/load_model.ts';
+import { tensorBytes } from '../compiler/ir/graph.ts';
 import { compileGraph } from '../compiler/compile.ts';
 import { writeOutputDir } from '../compiler/output.ts';
 import { getBoard } from '../targets/boards.ts';
@@ -23,6 +25,7 @@ const PEERS: Readonly<Record<string, { instructions: number; arena: number; flas
 };
 
 const MODELS = ['kws_ref_model', 'pretrainedResnet_quant', 'vww_96_int8'];
+const PAPER_MODELS = ['mcunet-5fps', 'mbv2-w0.35', 'proxyless-w0.3'];
 
 interface Row {
   model: string;
@@ -35,17 +38,18 @@ interface Row {
   compileMs: number;
 }
 
-async function measure(model: string): Promise<Row> {
-  const board = getBoard('cortex-m4');
+/** Compiles `path` for `target` with the rounding its format calls for and runs `input` (zeros if absent) once. */
+async function measure(model: string, path: string, target: string, input: Uint8Array | null): Promise<Row> {
+  const board = getBoard(target);
   const started = performance.now();
-  const graph = loadModelFile(join(SHARED, 'models/mlperf-tiny', `${model}.tflite`));
-  const compiled = await compileGraph(graph, { board, rounding: 'double' });
+  const graph = loadModelFile(path);
+  const compiled = await compileGraph(graph, { board, rounding: graph.rounding ?? 'double' });
   const compileMs = performance.now() - started;
   const dir = mkdtempSync(join(tmpdir(), 'tinyforge-bench-'));
   try {
     writeOutputDir(join(dir, 'model'), compiled.files);
-    const input = readFileSync(join(SHARED, 'golden/tflm', model, 'input0.bin'));
-    const run = await runModel(board, join(dir, 'model'), [input]);
+    const zeros = () => new Uint8Array(graph.inputs.reduce((n, id) => n + tensorBytes(graph.tensors[id]!), 0));
+    const run = await runModel(board, join(dir, 'model'), [input ?? zeros()]);
     return {
       model,
       instructions: run.instructions![0]!,
@@ -65,7 +69,10 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const ratio = (ours: number, theirs: number) => `${(ours / theirs).toFixed(2)}x`;
 
 const rows: Row[] = [];
-for (const model of MODELS) rows.push(await measure(model));
+for (const model of MODELS) {
+  const input = readFileSync(join(SHARED, 'golden/tflm', model, 'input0.bin'));
+  rows.push(await measure(model, join(SHARED, 'models/mlperf-tiny', `${model}.tflite`), 'cortex-m4', input));
+}
 
 const lines = [
   '| model | instructions / inference | vs TFLM+CMSIS-NN | MACs / instruction | arena B (lower bound) | vs TFLM | image flash B | vs TFLM | image SRAM B | vs TFLM | compile ms |',
@@ -76,6 +83,20 @@ const lines = [
   }),
 ];
 process.stdout.write(`cortex-m4 (QEMU mps2-an386, -icount shift=0), input: golden input0; ratios < 1 mean tinyforge uses less\n\n${lines.join('\n')}\n`);
+
+const paperRows: Row[] = [];
+for (const model of PAPER_MODELS) paperRows.push(await measure(model, join(SHARED, 'models/paper', `${model}.qdq.onnx`), 'cortex-m7', null));
+const paperLines = [
+  '| model | instructions / inference | MACs | MACs / instruction | arena B (lower bound) | image flash B | image SRAM B | compile ms |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ...paperRows.map(
+    (r) => `| ${r.model} | ${fmt(r.instructions)} | ${fmt(r.macs)} | ${(r.macs / r.instructions).toFixed(3)} | ${fmt(r.arena)} (${fmt(r.lowerBound)}) | ${fmt(r.flash)} | ${fmt(r.sram)} | ${r.compileMs.toFixed(0)} |`,
+  ),
+];
+process.stdout.write(
+  `\npaper models (ONNX QDQ, 1x3x128x128 NCHW int8, rounding 'nearest'), inference on cortex-m7 (QEMU mps2-an500, -icount shift=0), input: zeros; ` +
+    `budget 262,144 B SRAM / 1,048,576 B flash, linker-enforced\n\n${paperLines.join('\n')}\n`,
+);
 
 const speeds = [];
 for (const model of MODELS) {

@@ -29,6 +29,8 @@ export interface CompileReport {
     readonly sram: { readonly needed: number; readonly available: number };
     readonly flash: { readonly needed: number; readonly available: number };
   };
+  /** What the compiler changed for numerical safety, per operator (saturated biases). */
+  readonly notes: readonly string[];
   readonly text: string;
 }
 
@@ -69,7 +71,8 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
     flash: { needed: constantBytes, available: board.flash.bytes },
   };
   const peak = { label: plan.peakLabel, live: plan.peakLive };
-  const report = { layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget };
+  const notes = [...(graph.notes ?? []), ...pg.nodes.flatMap(({ node, prepared }) => (prepared.notes ?? []).map((n) => `${node.origin}: ${n}`))];
+  const report = { layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes };
   return { ...report, text: formatReport(graph.name, board, plan, report) };
 }
 
@@ -82,9 +85,9 @@ function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<Comp
   const lines: string[] = [];
   lines.push(`model ${name} for ${board.name} (${board.description})`);
   lines.push('');
-  lines.push(`${pad('#', 4)}${pad('operator', 26)}${pad('kernel', 24)}${pad('output', 26)}${pad('MACs', 12, true)}${pad('const B', 10, true)}`);
+  lines.push(`${pad('#', 4)}${pad('operator', 26)}${pad('kernel', 24)}${pad('output', 26)}${pad('MACs', 12, true)}${pad('const B', 10, true)}  from`);
   for (const l of r.layers) {
-    lines.push(`${pad(l.index, 4)}${pad(l.op, 26)}${pad(l.kernel ?? '(alias)', 24)}${pad(l.output, 26)}${pad(l.macs, 12, true)}${pad(l.constantBytes, 10, true)}`);
+    lines.push(`${pad(l.index, 4)}${pad(l.op, 26)}${pad(l.kernel ?? '(alias)', 24)}${pad(l.output, 26)}${pad(l.macs, 12, true)}${pad(l.constantBytes, 10, true)}  ${l.origin}`);
   }
   lines.push('');
   lines.push(`MACs per inference     ${r.macs}`);
@@ -97,5 +100,6 @@ function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<Comp
     lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
     lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
   }
+  if (r.notes.length > 0) lines.push('', 'numerics notes', ...r.notes.map((n) => `  ${n}`));
   return lines.join('\n') + '\n';
 }

@@ -9,11 +9,12 @@
 #include <stdint.h>
 #include "tf_config.h"
 
+/* gemmlowp's (ab + nudge) / 2^31, truncating, equals (ab + 2^30) >> 31 (an arithmetic shift, as gcc defines it)
+ * for every product: for ab >= 0 both are floor((ab + 2^30) / 2^31); for ab < 0, truncating (ab + 1 - 2^30) / 2^31
+ * is floor((ab + 1 - 2^30 + 2^31 - 1) / 2^31). The shift spares Cortex-M a 64-bit division call. */
 static inline int32_t tf_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
   if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
-  int64_t ab = (int64_t)a * (int64_t)b;
-  int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 static inline int32_t tf_rounding_divide_by_pot(int32_t x, int32_t exponent) {
