@@ -5,6 +5,7 @@ import type { PreparedGraph } from './passes/prepare.ts';
 import type { LiveBuffer, MemoryPlan } from './plan/memory.ts';
 import { formatArenaReport } from './plan/report.ts';
 import type { Board } from '../targets/boards.ts';
+import type { Rounding } from './ops/common/fixed_point.ts';
 
 export interface LayerRow {
   readonly index: number;
@@ -29,6 +30,8 @@ export interface CompileReport {
     readonly sram: { readonly needed: number; readonly available: number };
     readonly flash: { readonly needed: number; readonly available: number };
   };
+  /** The requantization rounding the program is compiled with. */
+  readonly rounding: Rounding;
   /** What the compiler changed for numerical safety, per operator (saturated biases). */
   readonly notes: readonly string[];
   readonly text: string;
@@ -72,7 +75,7 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
   };
   const peak = { label: plan.peakLabel, live: plan.peakLive };
   const notes = [...(graph.notes ?? []), ...pg.nodes.flatMap(({ node, prepared }) => (prepared.notes ?? []).map((n) => `${node.origin}: ${n}`))];
-  const report = { layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes };
+  const report = { rounding: pg.options.rounding, layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes };
   return { ...report, text: formatReport(graph.name, board, plan, report) };
 }
 
@@ -83,7 +86,7 @@ function pad(s: string | number, width: number, right = false): string {
 
 function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<CompileReport, 'text'>): string {
   const lines: string[] = [];
-  lines.push(`model ${name} for ${board.name} (${board.description})`);
+  lines.push(`model ${name} for ${board.name} (${board.description}), rounding ${r.rounding}`);
   lines.push('');
   lines.push(`${pad('#', 4)}${pad('operator', 26)}${pad('kernel', 24)}${pad('output', 26)}${pad('MACs', 12, true)}${pad('const B', 10, true)}  from`);
   for (const l of r.layers) {

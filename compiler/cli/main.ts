@@ -28,7 +28,7 @@ function program(): Command {
     new Option(
       '--rounding <mode>',
       'requantization rounding: double (TFLM, CMSIS-NN; default for .tflite), single (TFLite: conv / fully connected round once), ' +
-        'nearest (conv, depthwise, fully connected round once: closest to float QDQ; default for .onnx)',
+        'float32 (conv, depthwise, fully connected requantize as float32 arithmetic does, exactly: ONNX QDQ semantics; default for .onnx)',
     ).choices([...ROUNDINGS]);
   const inputLayout = () =>
     new Option('--input-layout <layout>', 'ONNX models: layout of 4-D inputs the program takes (default: the file\'s, NCHW)').choices(['nchw', 'nhwc']);

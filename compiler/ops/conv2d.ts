@@ -15,7 +15,7 @@ import type { OpDef, PrepareContext } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
 import { computePadding, paddingFromTflite, paddingToTflite } from './common/conv_geometry.ts';
-import { convArithmetic, multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
+import { channelMultiplier, convArithmetic, multiplyByQuantizedMultiplier, saturate } from './common/fixed_point.ts';
 import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, channelScale, quantOf, scaleOf, zeroPointOf } from './common/quant.ts';
 import { requireConstant, requireDType, requireInt8 } from './common/checks.ts';
@@ -99,11 +99,13 @@ export function biasValues(bias: Tensor | null, channels: number, ctx: PrepareCo
 }
 
 /** TFLM PopulateConvolutionQuantizationParams: input_scale * weight_scale[c] / output_scale in double, quantized. */
-export function channelMultipliers(input: Tensor, weights: Tensor, output: Tensor, channels: number): { multipliers: number[]; shifts: number[] } {
+export function channelMultipliers(
+  input: Tensor, weights: Tensor, output: Tensor, channels: number, arithmetic: RoundingArithmetic,
+): { multipliers: number[]; shifts: number[] } {
   const multipliers: number[] = [];
   const shifts: number[] = [];
   for (let c = 0; c < channels; c++) {
-    const q = quantizeMultiplier((scaleOf(input) * channelScale(weights, c)) / scaleOf(output));
+    const q = channelMultiplier((scaleOf(input) * channelScale(weights, c)) / scaleOf(output), arithmetic);
     multipliers.push(q.multiplier);
     shifts.push(q.shift);
   }
@@ -168,15 +170,16 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
     const wData = w.data as Int8Array;
     const channelSums = (f: (v: number) => number) => Array.from({ length: outC }, (_, o) => wData.subarray(o * taps, (o + 1) * taps).reduce((s, v) => s + f(v), 0));
     const saturation = saturateBiases(biasValues(bias ?? null, outC, ctx), channelSums(Math.abs), inputOffset);
-    const { multipliers, shifts } = channelMultipliers(x, w, output, outC);
+    const rounding = convArithmetic(ctx.options.rounding);
+    const { multipliers, shifts } = channelMultipliers(x, w, output, outC, rounding);
     const { min, max } = activationRange(a.activation, output);
     const params: Conv2DParams = {
       batches, inH, inW, inC, outH: g.outH, outW: g.outW, outC, filterH, filterW,
       strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
       padTop: g.padTop, padLeft: g.padLeft, inputOffset, biases: saturation.biases, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: convArithmetic(ctx.options.rounding),
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding,
     };
-    const notes = describeSaturation(saturation, multipliers, shifts);
+    const notes = describeSaturation(saturation, multipliers, shifts, rounding);
 
     // Every output starts from bias[o] + input_offset * sum W[o]: exact, as the kernels read taps outside the image as
     // the input zero point (whose (x + input_offset) * w is 0, as in TFLite, where they are skipped).

@@ -2,7 +2,7 @@
  * @fileoverview DEPTHWISE_CONV_2D, int8 (TFLite reference_integer_ops::DepthwiseConvPerChannel):
  *   output[b, y, x, i*M + m] = act(requant_c(bias[c] + sum_{ky, kx} (in[b, y*sh - pt + ky*dh, x*sw - pl + kx*dw, i] - zx) * W[0, ky, kx, c]))
  * with c = i*M + m (M the depth multiplier); taps outside the image contribute nothing. Weights 1HWC, quantized
- * per output channel (dimension 3). Requantization always rounds twice, as TFLM (and TFLite's depthwise kernel) do.
+ * per output channel (dimension 3). Requantization rounds twice, as TFLM (and TFLite's depthwise kernel) do, except under the 'float32' rounding.
  *
  * Kernel `depthwise_conv2d_s8`: interior pixels start from a bias with the input zero point's contribution folded in
  * at compile time, so their inner loop is a plain int8 dot product; 3x3 filters with depth multiplier 1 have their
@@ -135,13 +135,14 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
       Array.from({ length: outC }, (_, c) => Array.from({ length: filterH * filterW }, (_, k) => f(wData[k * outC + c]!)).reduce((s, v) => s + v, 0));
     const saturation = saturateBiases(biasValues(bias ?? null, outC, ctx), channelSums(Math.abs), inputOffset);
     const biases = saturation.biases;
-    const { multipliers, shifts } = channelMultipliers(x, w, output, outC);
+    const rounding = depthwiseArithmetic(ctx.options.rounding);
+    const { multipliers, shifts } = channelMultipliers(x, w, output, outC, rounding);
     const { min, max } = activationRange(a.activation, output);
     const params: DepthwiseConv2DParams = {
       batches, inH, inW, inC, outH: g.outH, outW: g.outW, depthMultiplier, filterH, filterW,
       strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW,
       padTop: g.padTop, padLeft: g.padLeft, inputOffset, biases, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: depthwiseArithmetic(ctx.options.rounding),
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding,
     };
 
     // Interior pixels start from bias[c] + input_offset * sum_{ky, kx} W[0, ky, kx, c].
@@ -160,7 +161,7 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
       },
       scratchBytes: 0,
       macs: batches * g.outH * g.outW * outC * filterH * filterW,
-      notes: describeSaturation(saturation, multipliers, shifts),
+      notes: describeSaturation(saturation, multipliers, shifts, rounding),
     };
   },
 

@@ -5,12 +5,12 @@ import { InvalidModelError, UnsupportedError } from '../errors.ts';
 import type { OpDef } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
-import { convArithmetic, multiplyByQuantizedMultiplier, quantizeMultiplier, saturate } from './common/fixed_point.ts';
+import { convArithmetic, multiplyByQuantizedMultiplier, saturate } from './common/fixed_point.ts';
 import type { RoundingArithmetic } from './common/fixed_point.ts';
-import { activationRange, channelScale, scaleOf, zeroPointOf } from './common/quant.ts';
+import { activationRange, zeroPointOf } from './common/quant.ts';
 import { requireInt8, requireConstant } from './common/checks.ts';
 import { describeSaturation, saturateBiases } from './common/bias.ts';
-import { biasValues } from './conv2d.ts';
+import { biasValues, channelMultipliers } from './conv2d.ts';
 
 export interface FullyConnectedAttrs {
   readonly activation: Activation;
@@ -70,17 +70,12 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
     const rowSums = (f: (v: number) => number) => Array.from({ length: outDepth }, (_, o) => weightData.subarray(o * inDepth, (o + 1) * inDepth).reduce((s, v) => s + f(v), 0));
     const saturation = saturateBiases(biasValues(bias ?? null, outDepth, ctx), rowSums(Math.abs), inputOffset);
     const foldedBias = Int32Array.from(rowSums((v) => v), (sum, o) => saturation.biases[o]! + inputOffset * sum);
-    const multipliers: number[] = [];
-    const shifts: number[] = [];
-    for (let o = 0; o < outDepth; o++) {
-      const q = quantizeMultiplier((scaleOf(x) * channelScale(w, o)) / scaleOf(output));
-      multipliers.push(q.multiplier);
-      shifts.push(q.shift);
-    }
+    const rounding = convArithmetic(ctx.options.rounding);
+    const { multipliers, shifts } = channelMultipliers(x, w, output, outDepth, rounding);
     const { min, max } = activationRange(ctx.node.attrs.activation, output);
     const params: FullyConnectedParams = {
       batches, inDepth, outDepth, foldedBias, multipliers, shifts,
-      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding: convArithmetic(ctx.options.rounding),
+      outputOffset: zeroPointOf(output), actMin: min, actMax: max, rounding,
     };
     return {
       params,
@@ -94,7 +89,7 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
       },
       scratchBytes: 0,
       macs: batches * inDepth * outDepth,
-      notes: describeSaturation(saturation, multipliers, shifts),
+      notes: describeSaturation(saturation, multipliers, shifts, rounding),
     };
   },
 

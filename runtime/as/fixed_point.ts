@@ -42,22 +42,41 @@ export function multiplyByQuantizedMultiplierSingle(x: i32, multiplier: i32, shi
   return <i32>((<i64>x * <i64>multiplier + round) >> totalShift);
 }
 
+/*
+ * The 'float32' rounding, as runtime/c/tf_fixed_point.h: round half to even of fl(fl(acc) * m), m the float32 whose
+ * bits `multiplier` holds. |p| is capped at 2^22 (results that large saturate the int8 range anyway).
+ */
+// @ts-ignore: decorator
+@inline
+export function requantizeFloat32(acc: i32, multiplier: i32): i32 {
+  const p = <f32>acc * reinterpret<f32>(multiplier);
+  return <i32>nearest<f32>(min<f32>(max<f32>(p, -4194304), 4194304));
+}
+
+/** requantizeFloat32 on four lanes, m the float32 multipliers (as v128 bits), SIMD builds only. */
+// @ts-ignore: decorator
+@inline
+export function requantizeFloat32x4(acc: v128, m: v128): v128 {
+  const p = f32x4.mul(f32x4.convert_i32x4_s(acc), m);
+  const capped = f32x4.min(f32x4.max(p, f32x4.splat(-4194304)), f32x4.splat(4194304));
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(capped));
+}
+
 /** Requantization of CONV_2D and FULLY_CONNECTED accumulators: the rounding is a build option (globals.d.ts). */
 // @ts-ignore: decorator
 @inline
 export function requantizeConv(acc: i32, multiplier: i32, shift: i32): i32 {
+  if (TF_FLOAT32_REQUANT) return requantizeFloat32(acc, multiplier);
   return TF_SINGLE_ROUNDING
     ? multiplyByQuantizedMultiplierSingle(acc, multiplier, shift)
     : multiplyByQuantizedMultiplier(acc, multiplier, shift);
 }
 
-/** Requantization of DEPTHWISE_CONV_2D accumulators: one rounding under 'nearest', else two (globals.d.ts). */
+/** Requantization of DEPTHWISE_CONV_2D accumulators: two roundings, or the 'float32' rounding (globals.d.ts). */
 // @ts-ignore: decorator
 @inline
 export function requantizeDepthwise(acc: i32, multiplier: i32, shift: i32): i32 {
-  return TF_DEPTHWISE_SINGLE_ROUNDING
-    ? multiplyByQuantizedMultiplierSingle(acc, multiplier, shift)
-    : multiplyByQuantizedMultiplier(acc, multiplier, shift);
+  return TF_FLOAT32_REQUANT ? requantizeFloat32(acc, multiplier) : multiplyByQuantizedMultiplier(acc, multiplier, shift);
 }
 
 // @ts-ignore: decorator

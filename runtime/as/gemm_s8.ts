@@ -14,7 +14,7 @@
  *   a channel's 4 results share one multiplier and shift. Cheaper per output when K is small and the reduction and
  *   requantization dominate.
  */
-import { clamp, requantizeConv } from "./fixed_point";
+import { clamp, requantizeConv, requantizeFloat32x4 } from "./fixed_point";
 
 // @ts-ignore: decorator
 @inline
@@ -112,6 +112,7 @@ function requantizeRaw(v: v128, m: v128): v128 {
 // @ts-ignore: decorator
 @inline
 function requantizePair(v: v128, m: v128, e0: i32, e1: i32): v128 {
+  if (TF_FLOAT32_REQUANT) return requantizeFloat32x4(v, m);
   const r = requantizeRaw(v, m);
   // Even lanes shifted by e0 - 1, odd lanes by e1 - 1.
   const t = i32x4.shuffle(i32x4.shr_s(r, e0 - 1), i32x4.shr_s(r, e1 - 1), 0, 5, 2, 7);
@@ -122,6 +123,7 @@ function requantizePair(v: v128, m: v128, e0: i32, e1: i32): v128 {
 // @ts-ignore: decorator
 @inline
 function requantizeChannel(v: v128, m: v128, e: i32): v128 {
+  if (TF_FLOAT32_REQUANT) return requantizeFloat32x4(v, m);
   const t = i32x4.shr_s(requantizeRaw(v, m), e - 1);
   return i32x4.sub(t, i32x4.shr_s(t, 1));
 }
@@ -130,11 +132,13 @@ function requantizeChannel(v: v128, m: v128, e: i32): v128 {
  * Whether the vector requantization is exact: requantizeRaw's conditions, and an int8 clamp range. Its results r
  * are then within +-2^30, and clamp(r + offset, lo, hi) (C, in i32) = clamp(sat8(sat16(sat16(r) + offset)), lo, hi)
  * (narrowing saturates) when |offset| < 32640: a saturated sat16(r) stays beyond the clamp range after the offset.
+ * The 'float32' rounding is exact for every multiplier, and its results are within +-2^22.
  */
 export function vectorRequantizable(
   multipliers: usize, shifts: usize, outC: i32, outputOffset: i32, actMin: i32, actMax: i32,
 ): bool {
   if (actMin < -128 || actMax > 127 || actMin > actMax || outputOffset <= -32640 || outputOffset >= 32640) return false;
+  if (TF_FLOAT32_REQUANT) return true;
   for (let oc = 0; oc < outC; ++oc) {
     const m = load<i32>(multipliers + (<usize>oc << 2));
     const s = load<i32>(shifts + (<usize>oc << 2));

@@ -7,6 +7,7 @@
 #define TF_FIXED_POINT_H
 
 #include <stdint.h>
+#include <string.h>
 #include "tf_config.h"
 
 /* gemmlowp's (ab + nudge) / 2^31, truncating, equals (ab + 2^30) >> 31 (an arithmetic shift, as gcc defines it)
@@ -40,20 +41,36 @@ static inline int32_t tf_multiply_by_quantized_multiplier_single(int32_t x, int3
   return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
 }
 
+/* The 'float32' rounding: round half to even of fl(fl(acc) * m), m the float32 whose bits `multiplier` holds, in
+ * IEEE single precision (the FPU of every target; C99 without FP contraction). Capping |p| at 2^22 keeps the rint
+ * trick exact, (p + 1.5 * 2^23) - 1.5 * 2^23 rounding to an integer half to even, and the conversion defined;
+ * such results saturate the int8 range anyway. */
+static inline int32_t tf_requantize_float32(int32_t acc, int32_t multiplier) {
+  float m;
+  memcpy(&m, &multiplier, sizeof m);
+  float p = (float)acc * m;
+  p = p > 4194304.0f ? 4194304.0f : (p < -4194304.0f ? -4194304.0f : p);
+  return (int32_t)((p + 12582912.0f) - 12582912.0f);
+}
+
 /* Requantization of CONV_2D and FULLY_CONNECTED accumulators: the rounding is a compile option. */
 static inline int32_t tf_requantize_conv(int32_t acc, int32_t multiplier, int32_t shift) {
-#if TF_SINGLE_ROUNDING
+#if TF_FLOAT32_REQUANT
+  (void)shift;
+  return tf_requantize_float32(acc, multiplier);
+#elif TF_SINGLE_ROUNDING
   return tf_multiply_by_quantized_multiplier_single(acc, multiplier, shift);
 #else
   return tf_multiply_by_quantized_multiplier(acc, multiplier, shift);
 #endif
 }
 
-/* Requantization of DEPTHWISE_CONV_2D accumulators: two roundings as TFLM and TFLite's depthwise kernel, or one
- * under the 'nearest' rounding (the integer form closest to ONNX's float arithmetic). */
+/* Requantization of DEPTHWISE_CONV_2D accumulators: two roundings as TFLM and TFLite's depthwise kernel, or the
+ * 'float32' rounding. */
 static inline int32_t tf_requantize_depthwise(int32_t acc, int32_t multiplier, int32_t shift) {
-#if TF_DEPTHWISE_SINGLE_ROUNDING
-  return tf_multiply_by_quantized_multiplier_single(acc, multiplier, shift);
+#if TF_FLOAT32_REQUANT
+  (void)shift;
+  return tf_requantize_float32(acc, multiplier);
 #else
   return tf_multiply_by_quantized_multiplier(acc, multiplier, shift);
 #endif

@@ -128,7 +128,7 @@ test('reference == TFLite runtime, byte for byte, in both rounding modes', async
   });
 });
 
-for (const rounding of ['double', 'single'] as const) {
+for (const rounding of ['double', 'single', 'float32'] as const) {
   test(`host C == wasm (SIMD, scalar) == reference (${rounding} rounding option), byte for byte`, async () => {
     const ref = reference(rounding);
     const host = await runHostAndWasm(graph, runs, { rounding });

@@ -72,7 +72,7 @@ test(`FullyConnected: reference == TFLite runtime (single rounding), ${CASES.len
   });
 });
 
-for (const rounding of ['double', 'single'] as const) {
+for (const rounding of ['double', 'single', 'float32'] as const) {
   test(`FullyConnected: host C == wasm SIMD == wasm scalar == reference (${rounding} rounding), every configuration in one program`, async () => {
     const graph = build(CASES.map((_, k) => k));
     const pg = prepareGraph(graph, { rounding });

@@ -13,7 +13,7 @@ import type { PreparedGraph } from '../../passes/prepare.ts';
 import type { MemoryPlan } from '../../plan/memory.ts';
 import type { GeneratedFile } from '../generated_file.ts';
 import { CWriter, cArrayBody, cInt } from './c_writer.ts';
-import { convArithmetic, depthwiseArithmetic } from '../../ops/common/fixed_point.ts';
+import { convArithmetic } from '../../ops/common/fixed_point.ts';
 
 export interface CEmitOptions {
   /** Written into the provenance header of every generated file. */
@@ -124,8 +124,8 @@ function emitConfig(pg: PreparedGraph, opts: CEmitOptions): string {
   w.line('#ifndef TF_CONFIG_H').line('#define TF_CONFIG_H');
   w.comment('1: CONV_2D / FULLY_CONNECTED requantize with one rounding (TFLite); 0: two roundings (TFLM, CMSIS-NN).');
   w.line(`#define TF_SINGLE_ROUNDING ${convArithmetic(pg.options.rounding) === 'single' ? 1 : 0}`);
-  w.comment("1: DEPTHWISE_CONV_2D requantizes with one rounding ('nearest'); 0: two roundings (TFLM, TFLite).");
-  w.line(`#define TF_DEPTHWISE_SINGLE_ROUNDING ${depthwiseArithmetic(pg.options.rounding) === 'single' ? 1 : 0}`);
+  w.comment("1: CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED requantize as float32 arithmetic does (the 'float32' rounding).");
+  w.line(`#define TF_FLOAT32_REQUANT ${pg.options.rounding === 'float32' ? 1 : 0}`);
   w.line('#endif');
   return w.toString();
 }

@@ -12,7 +12,7 @@ import type { WasmLayout } from './layout.ts';
 import { WASM_PAGE_BYTES } from './layout.ts';
 import { readCachedLibrary, writeCachedLibrary } from './library_cache.ts';
 import type { Rounding } from '../../ops/common/fixed_point.ts';
-import { convArithmetic, depthwiseArithmetic } from '../../ops/common/fixed_point.ts';
+import { convArithmetic } from '../../ops/common/fixed_point.ts';
 
 // assemblyscript and binaryen are ES modules with top-level await and no CommonJS entry: they are imported
 // dynamically, on first use, which also spares every non-wasm compile their load time.
@@ -52,7 +52,7 @@ async function compileKernelLibrary(simd: boolean, rounding: Rounding): Promise<
   const flag = (single: boolean) => (single ? 1 : 0);
   const defines = [
     '--use', `TF_SINGLE_ROUNDING=${flag(convArithmetic(rounding) === 'single')}`,
-    '--use', `TF_DEPTHWISE_SINGLE_ROUNDING=${flag(depthwiseArithmetic(rounding) === 'single')}`,
+    '--use', `TF_FLOAT32_REQUANT=${flag(rounding === 'float32')}`,
   ];
   const result = await asc.main(['--config', ASCONFIG, '--target', target, ...defines], {
     writeFile: (_name: string, contents: Uint8Array | string) => {

@@ -96,10 +96,11 @@ class Lowering {
     const unread = this.model.inputs.find((_, i) => this.inputIds[i] === -1);
     if (unread) throw new UnsupportedError(`graph input '${unread.name}' is never dequantized, so its quantization is unknown`);
     this.notes.push(
-      'ONNX quantization: float requantization scales lowered to 32-bit fixed-point multipliers; each op is within 1 LSB of ' +
-        "float QDQ arithmetic (closest with the default rounding 'nearest'; average pools round ties to even, as ONNX does)",
+      "ONNX quantization: the float scales become per-channel multipliers, float32 with rounding 'float32' (the default for ONNX: " +
+        'round half to even of fl32(acc) x fl32(multiplier), computed exactly, as QDQ arithmetic defines it) or Q31 fixed point with ' +
+        "'double' / 'single'; each op is within 1 LSB of onnxruntime; average pools round ties to even, as ONNX does",
     );
-    return { name: this.name, tensors: this.tensors, nodes: this.nodes, inputs: this.inputIds, outputs, notes: this.notes, rounding: 'nearest' };
+    return { name: this.name, tensors: this.tensors, nodes: this.nodes, inputs: this.inputIds, outputs, notes: this.notes, rounding: 'float32' };
   }
 
   // ---- graph inputs and outputs ----

@@ -2,10 +2,13 @@
  * @fileoverview Int32 biases of the conv-like ops, made safe for an int32 accumulator. The kernels add up to
  * sum_k |W[o, k]| * max|x + input_offset| to the bias; a bias near ±2^31 (ONNX QDQ models give those to
  * channels with near-zero weight scales) would overflow, which is undefined in C and wraps in WASM. Such a
- * bias is saturated at compile time to ±(2^31 - 1 - that bound): the change is at most the bound, which the
- * channel's requantization multiplier (tiny in exactly these channels) scales to a fraction of an LSB.
+ * bias is saturated at compile time to ±(2^31 - 1 - that bound). The output moves by at most the change times
+ * the channel's requantization multiplier; the report states that figure. In the channels where such biases
+ * occur in practice (near-zero weight scales, multipliers near 1e-9) it is a small fraction of an LSB.
  */
 import { UnsupportedError } from '../../errors.ts';
+import { realMultiplier } from './fixed_point.ts';
+import type { RoundingArithmetic } from './fixed_point.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -37,9 +40,9 @@ export function saturateBiases(bias: Int32Array, weightAbsSums: readonly number[
 }
 
 /** A report line for the channels `saturateBiases` changed: the largest change in output LSB (change x real multiplier). */
-export function describeSaturation(s: SaturatedBiases, multipliers: readonly number[], shifts: readonly number[]): string[] {
+export function describeSaturation(s: SaturatedBiases, multipliers: readonly number[], shifts: readonly number[], arithmetic: RoundingArithmetic): string[] {
   if (s.saturated.length === 0) return [];
-  const lsb = Math.max(...s.saturated.map(({ channel, change }) => change * (multipliers[channel]! / 2 ** 31) * 2 ** shifts[channel]!));
+  const lsb = Math.max(...s.saturated.map(({ channel, change }) => change * realMultiplier(multipliers[channel]!, shifts[channel]!, arithmetic)));
   const channels = s.saturated.map((c) => c.channel);
   return [
     `bias of output channel${channels.length > 1 ? 's' : ''} ${channels.join(', ')} saturated so the int32 accumulator cannot overflow ` +

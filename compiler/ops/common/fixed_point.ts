@@ -9,28 +9,71 @@
 
 import { InvalidModelError } from '../../errors.ts';
 
-/** How a multiplier requantization rounds: twice (gemmlowp; TFLM, CMSIS-NN) or once (TFLITE_SINGLE_ROUNDING). */
-export type RoundingArithmetic = 'double' | 'single';
+/**
+ * How a multiplier requantization of an int32 accumulator rounds:
+ * - 'double': gemmlowp's two roundings (TFLM, CMSIS-NN); the multiplier is a Q31 fixed-point number and a shift;
+ * - 'single': one rounding (TFLITE_SINGLE_ROUNDING), same multiplier;
+ * - 'float32': the integer function that float32 arithmetic computes: round half to even of fl(fl(acc) * m),
+ *   m the float32 multiplier (passed as its bits, shift 0). That is how ONNX QDQ models define requantization
+ *   (and how the paper's models were trained); every backend computes it exactly (IEEE float32 or integers).
+ */
+export type RoundingArithmetic = 'double' | 'single' | 'float32';
 
 /**
  * The rounding a program is compiled with:
  * - 'double': TFLM and CMSIS-NN, every requantization rounds twice;
  * - 'single': TFLite's runtime build: conv and fully connected round once, depthwise conv twice;
- * - 'nearest': conv, depthwise conv and fully connected all round once: the integer form closest to the float
- *   arithmetic of ONNX QDQ models (their default).
+ * - 'float32': conv, depthwise conv and fully connected requantize as float32 arithmetic does (the default for ONNX).
  */
-export type Rounding = 'double' | 'single' | 'nearest';
+export type Rounding = 'double' | 'single' | 'float32';
 
-export const ROUNDINGS: readonly Rounding[] = ['double', 'single', 'nearest'];
+export const ROUNDINGS: readonly Rounding[] = ['double', 'single', 'float32'];
 
 /** The arithmetic of CONV_2D and FULLY_CONNECTED requantization under `rounding`. */
 export function convArithmetic(rounding: Rounding): RoundingArithmetic {
-  return rounding === 'double' ? 'double' : 'single';
+  return rounding;
 }
 
 /** The arithmetic of DEPTHWISE_CONV_2D requantization under `rounding`. */
 export function depthwiseArithmetic(rounding: Rounding): RoundingArithmetic {
-  return rounding === 'nearest' ? 'single' : 'double';
+  return rounding === 'float32' ? 'float32' : 'double';
+}
+
+/** The per-channel multiplier of `real` in the form `arithmetic` takes. */
+export function channelMultiplier(real: number, arithmetic: RoundingArithmetic): QuantizedMultiplier {
+  if (arithmetic !== 'float32') return quantizeMultiplier(real);
+  if (!Number.isFinite(real)) throw new InvalidModelError(`requantization scale ${real} is not finite (a quantization scale is 0 or missing)`);
+  return { multiplier: float32Bits(real), shift: 0 };
+}
+
+const float32View = new Float32Array(1);
+const int32View = new Int32Array(float32View.buffer);
+
+function float32Bits(x: number): number {
+  float32View[0] = x;
+  return int32View[0]!;
+}
+
+function float32FromBits(bits: number): number {
+  int32View[0] = bits;
+  return float32View[0]!;
+}
+
+/** The real number a multiplier of `arithmetic` stands for. */
+export function realMultiplier(multiplier: number, shift: number, arithmetic: RoundingArithmetic): number {
+  return arithmetic === 'float32' ? float32FromBits(multiplier) : (multiplier / 2 ** 31) * 2 ** shift;
+}
+
+/** Round half to even. */
+export function roundHalfToEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  return diff > 0.5 || (diff === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+}
+
+/** 'float32' requantization: round half to even of fl(fl(x) * m), m given by its float32 bits. */
+function requantizeFloat32(x: number, multiplierBits: number): number {
+  return roundHalfToEven(Math.fround(Math.fround(x) * float32FromBits(multiplierBits)));
 }
 
 const INT32_MIN = -2147483648;
@@ -69,10 +112,11 @@ export function roundingDivideByPOT(x: number, exponent: number): number {
 }
 
 /**
- * TFLite MultiplyByQuantizedMultiplier; `shift` > 0 is a left shift.
- * 'double' rounds twice (TFLM, CMSIS-NN); 'single' is TFLite's TFLITE_SINGLE_ROUNDING build.
+ * TFLite MultiplyByQuantizedMultiplier; `shift` > 0 is a left shift. 'double' rounds twice (TFLM, CMSIS-NN);
+ * 'single' is TFLite's TFLITE_SINGLE_ROUNDING build; 'float32' takes the multiplier's float32 bits (shift 0).
  */
 export function multiplyByQuantizedMultiplier(x: number, multiplier: number, shift: number, rounding: RoundingArithmetic): number {
+  if (rounding === 'float32') return requantizeFloat32(x, multiplier);
   if (rounding === 'single') {
     const totalShift = 31 - shift;
     return mulAddFloorShift(x, multiplier, 2 ** (totalShift - 1), totalShift);

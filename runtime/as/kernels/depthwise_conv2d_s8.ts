@@ -19,7 +19,7 @@
  * and drops rounding terms (see requantizeBounded). Channels past the last block of eight, and depth multipliers
  * above 1, use the scalar path.
  */
-import { clamp, requantizeDepthwise } from '../fixed_point';
+import { clamp, requantizeDepthwise, requantizeFloat32x4 } from '../fixed_point';
 
 // @ts-ignore: decorator
 @inline
@@ -281,7 +281,7 @@ function doubled(w: v128): v128 {
 @inline
 function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, lp: v128, minMask: v128, eZero: v128,
                      offset: v128): v128 {
-  if (TF_DEPTHWISE_SINGLE_ROUNDING) return requantizeSingle4(acc, m, rp, offsetR);
+  if (TF_FLOAT32_REQUANT) return i32x4.add(requantizeFloat32x4(acc, m), offset);
   const twoTo31 = i64x2.splat(<i64>1 << 31);
   const minValue = i32x4.splat(i32.MIN_VALUE);
   const a = i32x4.mul(acc, lp);
@@ -297,41 +297,21 @@ function requantize4(acc: v128, m: v128, rp: v128, offsetR: v128, lp: v128, minM
 }
 
 /*
- * One rounding, (acc * m + 2^(e-1+31)) >> (e+31), for right shifts e = -shift >= 1 in every lane with m != 0
- * (depthwise_conv2d_s8 leaves other blocks to the scalar path), rp and offsetR as in requantize4: y = the high
- * 32 bits of 2 acc m = floor(acc m / 2^31) is within [-2^31, 2^31), and the result is floor((y + 2^(e-1)) / 2^e),
- * which the high 32 bits of (y + 2^31) * 2^(32-e) + 2^31 give plus 2^(31-e), taken back off by offsetR. Lanes with
- * m = 0 give y = 0 and so the output offset, whatever their shift.
- */
-// @ts-ignore: decorator
-@inline
-function requantizeSingle4(acc: v128, m: v128, rp: v128, offsetR: v128): v128 {
-  const twoTo31 = i64x2.splat(<i64>1 << 31);
-  const abLo = i64x2.extmul_low_i32x4_s(acc, m);
-  const abHi = i64x2.extmul_high_i32x4_s(acc, m);
-  const y = i32x4.shuffle(i64x2.add(abLo, abLo), i64x2.add(abHi, abHi), 1, 3, 5, 7);
-  const u = v128.xor(y, i32x4.splat(i32.MIN_VALUE));
-  const qLo = i64x2.add(i64x2.extmul_low_i32x4_u(u, rp), twoTo31);
-  const qHi = i64x2.add(i64x2.extmul_high_i32x4_u(u, rp), twoTo31);
-  return i32x4.add(i32x4.shuffle(qLo, qHi, 1, 3, 5, 7), offsetR);
-}
-
-/*
  * requantize4 for blocks with neither left shifts, m = INT32_MIN nor right shifts of 0 (except in lanes with m = 0,
  * which give y = 0 and then output_offset for any e >= 1), given acc2 = 2 * acc with |acc| < 2^29 and
  * ck = roundingOffsets(shifts). Then |2 acc m| < 2^61, so y is within [-2^29, 2^29], and u + 2^(e-1) =
  * y + ck - [y < 0] is in (0, 2^32): its product with 2^(32-e) needs no rounding term, as requantize4's
- * u * 2^(32-e) + 2^31 = (u + 2^(e-1)) * 2^(32-e). With one rounding (TF_DEPTHWISE_SINGLE_ROUNDING) y is
- * floor(2 acc m / 2^32) instead and u = y + ck: the result is floor((y + 2^(e-1)) / 2^e), as requantizeSingle4.
+ * u * 2^(32-e) + 2^31 = (u + 2^(e-1)) * 2^(32-e). Under the 'float32' rounding m holds the float32 multipliers
+ * halved and offsetR the output offset: fl(fl(2 acc) * m / 2) = fl(fl(acc) * m), as scaling by 2 is exact.
  */
 // @ts-ignore: decorator
 @inline
 function requantizeBounded(acc2: v128, m: v128, rp: v128, ck: v128, offsetR: v128): v128 {
+  if (TF_FLOAT32_REQUANT) return i32x4.add(requantizeFloat32x4(acc2, m), offsetR);
   const twoTo31 = i64x2.splat(<i64>1 << 31);
-  const round = TF_DEPTHWISE_SINGLE_ROUNDING ? i64x2.splat(0) : twoTo31;
-  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(acc2, m), round),
-    i64x2.add(i64x2.extmul_high_i32x4_s(acc2, m), round), 1, 3, 5, 7);
-  const u = TF_DEPTHWISE_SINGLE_ROUNDING ? i32x4.add(y, ck) : i32x4.add(i32x4.add(y, ck), i32x4.shr_s(y, 31));
+  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(acc2, m), twoTo31),
+    i64x2.add(i64x2.extmul_high_i32x4_s(acc2, m), twoTo31), 1, 3, 5, 7);
+  const u = i32x4.add(i32x4.add(y, ck), i32x4.shr_s(y, 31));
   return i32x4.add(i32x4.shuffle(i64x2.extmul_low_i32x4_u(u, rp), i64x2.extmul_high_i32x4_u(u, rp), 1, 3, 5, 7),
     offsetR);
 }
@@ -404,7 +384,8 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
   const minMask1 = i32x4.eq(m1, minValue);
   const eZero0 = v128.and(i32x4.ge_s(s0, zero), live0);
   const eZero1 = v128.and(i32x4.ge_s(s1, zero), live1);
-  const general = v128.any_true(v128.or(v128.or(minMask0, minMask1), v128.or(eZero0, eZero1)));
+  // The 'float32' rounding has no shifts: any block takes the fast paths.
+  const general = !TF_FLOAT32_REQUANT && v128.any_true(v128.or(v128.or(minMask0, minMask1), v128.or(eZero0, eZero1)));
   const offset = i32x4.splat(outputOffset);
   const lo8 = i8x16.splat(<i8>actMin);
   const hi8 = i8x16.splat(<i8>actMax);
@@ -435,8 +416,11 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
     const bias1 = i32x4.add(foldedBias1, foldedBias1);
     const rp0 = rightPowsOf(s0);
     const rp1 = rightPowsOf(s1);
-    const offsetR0 = i32x4.sub(offset, i32x4.shr_u(rp0, 1));
-    const offsetR1 = i32x4.sub(offset, i32x4.shr_u(rp1, 1));
+    const offsetR0 = TF_FLOAT32_REQUANT ? offset : i32x4.sub(offset, i32x4.shr_u(rp0, 1));
+    const offsetR1 = TF_FLOAT32_REQUANT ? offset : i32x4.sub(offset, i32x4.shr_u(rp1, 1));
+    const half = f32x4.splat(0.5);
+    const mb0 = TF_FLOAT32_REQUANT ? f32x4.mul(m0, half) : m0;
+    const mb1 = TF_FLOAT32_REQUANT ? f32x4.mul(m1, half) : m1;
     const ck0 = roundingOffsets(s0);
     const ck1 = roundingOffsets(s1);
     const wp = weights + c;
@@ -561,9 +545,9 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
               b0 = i32x4.add(b0, dot2Lo(ta, ta, w8a));
               b1 = i32x4.add(b1, dot2Hi(ta, ta, w8b));
             }
-            store8x2(out, inC, requantizeBounded(a0, m0, rp0, ck0, offsetR0),
-              requantizeBounded(a1, m1, rp1, ck1, offsetR1), requantizeBounded(b0, m0, rp0, ck0, offsetR0),
-              requantizeBounded(b1, m1, rp1, ck1, offsetR1), clamps, lo8, hi8);
+            store8x2(out, inC, requantizeBounded(a0, mb0, rp0, ck0, offsetR0),
+              requantizeBounded(a1, mb1, rp1, ck1, offsetR1), requantizeBounded(b0, mb0, rp0, ck0, offsetR0),
+              requantizeBounded(b1, mb1, rp1, ck1, offsetR1), clamps, lo8, hi8);
             ox += 2;
             out += 2 * inC;
             p0 += 2 * xStep;
@@ -616,8 +600,8 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
             acc0 = i32x4.add(acc0, dot2Lo(ta, ta, w8a));
             acc1 = i32x4.add(acc1, dot2Hi(ta, ta, w8b));
           }
-          store8(out, requantizeBounded(acc0, m0, rp0, ck0, offsetR0),
-            requantizeBounded(acc1, m1, rp1, ck1, offsetR1), clamps, lo8, hi8);
+          store8(out, requantizeBounded(acc0, mb0, rp0, ck0, offsetR0),
+            requantizeBounded(acc1, mb1, rp1, ck1, offsetR1), clamps, lo8, hi8);
           ++ox;
           out += inC;
           p0 += xStep;
@@ -672,15 +656,6 @@ function depthwiseBlock8(input: usize, weights: usize, bias: usize, foldedBias: 
   } while (b < batches);
 }
 
-/* Whether every channel with a multiplier requantizes with a right shift: requantizeSingle4's condition. */
-function rightShiftsOnly(multipliers: usize, shifts: usize, channels: i32): bool {
-  for (let c = 0; c < channels; ++c) {
-    const at = (<usize>c) << 2;
-    if (load<i32>(multipliers + at) != 0 && load<i32>(shifts + at) >= 0) return false;
-  }
-  return true;
-}
-
 export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, folded_bias: usize, output: usize,
                                     batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32,
                                     depth_multiplier: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32,
@@ -689,7 +664,7 @@ export function depthwise_conv2d_s8(input: usize, weights: usize, bias: usize, f
                                     act_max: i32): void {
   let c0 = 0;
   if (ASC_FEATURE_SIMD) {
-    if (depth_multiplier == 1 && (!TF_DEPTHWISE_SINGLE_ROUNDING || rightShiftsOnly(multipliers, shifts, in_c))) {
+    if (depth_multiplier == 1) {
       c0 = in_c & ~7;
       for (let c = 0; c < c0; c += 8) {
         depthwiseBlock8(input, weights, bias, folded_bias, output, batches, in_h, in_w, in_c, out_h, out_w, filter_h, filter_w,
