@@ -6,8 +6,8 @@
 export { add_s8 } from './kernels/add_s8';
 export { average_pool2d_s8 } from './kernels/average_pool2d_s8';
 export { concatenation_s8 } from './kernels/concatenation_s8';
-export { conv2d_1x1_s8 } from './kernels/conv2d_1x1_s8';
-export { conv2d_s8 } from './kernels/conv2d_s8';
+export { conv2d_1x1_s8, conv2d_1x1_s8_lanes } from './kernels/conv2d_1x1_s8';
+export { conv2d_s8, conv2d_s8_lanes } from './kernels/conv2d_s8';
 export { copy_nd_s8 } from './kernels/copy_nd_s8';
 export { depthwise_conv2d_s8 } from './kernels/depthwise_conv2d_s8';
 export { dequantize_s8_f32 } from './kernels/dequantize_s8_f32';

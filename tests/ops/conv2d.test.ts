@@ -39,6 +39,8 @@ interface Case {
   readonly noBias?: boolean;
   /** Multiplies the output scale: < 1 gives real multipliers above 1 (left shifts) and saturation. */
   readonly outScaleFactor?: number;
+  /** A channel whose weights are all 0, as trained models have (often with a huge bias): its output is constant. */
+  readonly deadChannel?: number;
 }
 
 const CASES: readonly Case[] = [
@@ -66,6 +68,10 @@ const CASES: readonly Case[] = [
   { name: '1x1 K=13, 4 channels, input zp -128', input: [1, 6, 3, 13], filter: [1, 1], outC: 4, padding: 'valid', inZp: -128 },
   { name: '1x1 K=16, 16 channels, relu6', input: [1, 4, 5, 16], filter: [1, 1], outC: 16, padding: 'same', activation: 'relu6' },
   { name: '1x1 K=24, 8 channels', input: [1, 3, 7, 24], filter: [1, 1], outC: 8, padding: 'same' },
+  // The wasm layout computes a dead channel's constant output at compile time.
+  { name: 'dead channel: zero weights', input: [1, 5, 6, 4], filter: [3, 3], outC: 8, padding: 'same', deadChannel: 5 },
+  // wasm channels-in-lanes GEMM: gathered dilated windows, a chunk of 16 channels and a group of 4 more.
+  { name: '3x3 dilation 2 same, 20 channels', input: [1, 7, 8, 3], filter: [3, 3], outC: 20, dilation: [2, 2], padding: 'same', activation: 'relu' },
 ];
 
 /**
@@ -83,8 +89,14 @@ function buildGraph(cases: readonly Case[], seed: number, forTflite = false): Gr
     const taps = c.filter[0] * c.filter[1] * c.input[3];
     const outScale = inScale * meanW * Math.sqrt(taps) * 30 * (c.outScaleFactor ?? 1);
     const x = b.input(`x${i}`, c.input, { scale: inScale, zeroPoint: c.inZp ?? r.int(-20, 20) });
-    const w = b.weights(`w${i}`, [c.outC, c.filter[0], c.filter[1], c.input[3]], c.perTensor ? wScales[0]! : wScales, 0);
-    const bias = c.noBias ? null : b.bias(`b${i}`, c.outC, inScale, c.perTensor ? Array(c.outC).fill(wScales[0]!) : wScales, 4000);
+    const wShape = [c.outC, c.filter[0], c.filter[1], c.input[3]];
+    const biasScales = c.perTensor ? Array(c.outC).fill(wScales[0]!) : wScales;
+    const dead = c.deadChannel;
+    // A dead channel's weights: drawn as b.weights draws them, then that channel's set to 0.
+    const w = dead === undefined
+      ? b.weights(`w${i}`, wShape, c.perTensor ? wScales[0]! : wScales, 0)
+      : b.constant(`w${i}`, wShape, 'int8', r.int8Array(c.outC * taps, -127, 127).fill(0, dead * taps, (dead + 1) * taps), { scale: wScales, zeroPoint: 0, axis: 0 });
+    const bias = c.noBias ? null : b.bias(`b${i}`, c.outC, inScale, biasScales, 4000);
     const attrs: Conv2DAttrs = {
       padding: c.padding,
       strideH: c.stride?.[0] ?? 1,
@@ -147,7 +159,7 @@ test('the rounding modes differ somewhere, so the comparisons above can fail', (
   assert.ok(differing > 0, 'single and double rounding give identical outputs: the oracle comparison would be vacuous');
 });
 
-for (const rounding of ['double', 'single'] as const) {
+for (const rounding of ['double', 'single', 'float32'] as const) {
   test(`host C == wasm (SIMD, scalar) == reference (${rounding} rounding), byte for byte`, async () => {
     const ref = reference(rounding);
     const host = await runHostAndWasm(graph, runs, { rounding });

@@ -6,6 +6,7 @@
 import type { Graph } from '../../ir/graph.ts';
 import { describeTensor } from '../../ir/graph.ts';
 import type { KernelArg } from '../../ops/op.ts';
+import { lanesCall } from './conv_lanes.ts';
 import type { PreparedGraph } from '../../passes/prepare.ts';
 import type { MemoryPlan } from '../../plan/memory.ts';
 
@@ -88,8 +89,8 @@ export function layoutMemory(pg: PreparedGraph, plan: MemoryPlan): WasmLayout {
   const pool = new DataPool();
   // Constant addresses are known only once the pool is complete, so arguments keep pool offsets until then.
   const calls = pg.nodes.flatMap(({ node, prepared }, step) => {
-    const call = prepared.kernel;
-    if (!call) return [];
+    if (!prepared.kernel) return [];
+    const call = lanesCall(prepared.kernel, graph, pg.options.rounding) ?? prepared.kernel;
     const args = call.args.map((a, index): { pool: number } | { arena: number } | { value: number } => {
       switch (a.kind) {
         case 'tensor': {

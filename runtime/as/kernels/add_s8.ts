@@ -14,7 +14,8 @@
  * output requantization is multiplyByQuantizedMultiplier4 (fixed_point.ts), which requires M_out != INT32_MIN (the
  * compiler's multipliers are in [2^30, 2^31)). The clamp becomes max_s/min_s, equal to the scalar clamp when
  * -128 <= act_min <= act_max <= 127 (always true of the compiler's activation range). The vector path checks
- * each of its assumptions and leaves anything else to the scalar path.
+ * each of its assumptions and leaves anything else to the scalar path. An ADD one of whose inputs has M = 2^30 and
+ * shift 0 (TFLite gives that to the input of the larger scale) takes addRowExact, about half the vector operations.
  */
 import { clamp, multiplyByQuantizedMultiplier, multiplyByQuantizedMultiplier4, roundingDivideByPot4 } from "../fixed_point";
 
@@ -36,6 +37,55 @@ function addRescale4(x: v128, offset: v128, mHigh: v128, mLow: v128, rightShift:
   const v = i32x4.add(x, offset);
   const low = i32x4.shr_s(i32x4.add(i32x4.mul(v, mLow), i32x4.splat(1 << 10)), 11);
   return roundingDivideByPot4(i32x4.add(i32x4.mul(v, mHigh), low), rightShift, mask, halfMask);
+}
+
+/*
+ * A row of ADD (sign 1, neither input broadcast) where input b has M = 2^30 and shift 0, as TFLite gives the input
+ * of the larger scale: its rescale is exactly (x + offset) << 19 (|x + offset| <= 384 keeps v << 20 in range, and
+ * (v * 2^50 + 2^30) >> 31 = v * 2^19). Input a's rescale is addRescale4's with its exponent e >= 1, and both
+ * rounding divisions use RoundingDivideByPOT(h, e) = (h - [h < 0] + 2^(e-1)) >> e (arithmetic shift: a floor),
+ * where a multiple of 2^e added before the shift comes out as the quotient: the output offset is added as
+ * output_offset << e_out. The output requantization is SRDHM(sum, M_out) = (2 sum M_out + 2^31) >> 32, the high
+ * words of a 64-bit product: |sum| < 2^29, so nothing overflows and nothing saturates. The saturating narrows and
+ * i8x16 min/max then clamp exactly, as -128 <= act_min <= act_max <= 127. The caller checks every condition.
+ */
+function addRowExact(a: usize, b: usize, output: usize, n: i32, aOffset: i32, aMultiplier: i32, aExponent: i32,
+                     bOffset: i32, outputMultiplier: i32, outputExponent: i32, outputOffset: i32, actMin: i32,
+                     actMax: i32): void {
+  const mHigh = i32x4.splat(aMultiplier >> 11), mLow = i32x4.splat(aMultiplier & 0x7ff);
+  const c1 = i32x4.splat(aOffset * (aMultiplier >> 11)), c2 = i32x4.splat(aOffset * (aMultiplier & 0x7ff) + (1 << 10));
+  const roundA = i32x4.splat(1 << (aExponent - 1));
+  const bias = i32x4.splat(bOffset << 19);
+  const mOut = i32x4.splat(outputMultiplier);
+  const half = i64x2.splat(<i64>1 << 31);
+  const roundOut = i32x4.splat((1 << (outputExponent - 1)) + (outputOffset << outputExponent));
+  const lo = i8x16.splat(<i8>actMin), hi = i8x16.splat(<i8>actMax);
+  let c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const xa = v128.load8x8_s(a + c), xb = v128.load8x8_s(b + c);
+    const y0 = addExactLanes(i32x4.extend_low_i16x8_s(xa), i32x4.extend_low_i16x8_s(xb), mHigh, mLow, c1, c2, roundA,
+      aExponent, bias, mOut, half, roundOut, outputExponent);
+    const y1 = addExactLanes(i32x4.extend_high_i16x8_s(xa), i32x4.extend_high_i16x8_s(xb), mHigh, mLow, c1, c2, roundA,
+      aExponent, bias, mOut, half, roundOut, outputExponent);
+    const y16 = i16x8.narrow_i32x4_s(y0, y1);
+    v128.store64_lane(output + c, i8x16.min_s(i8x16.max_s(i8x16.narrow_i16x8_s(y16, y16), lo), hi), 0);
+  }
+  addRow(a, b, output, c, n, false, false, aOffset, aMultiplier, -aExponent, bOffset, 1 << 30, 0, 1, outputMultiplier,
+    -outputExponent, outputOffset, actMin, actMax);
+}
+
+/* addRowExact's arithmetic on four lanes: the output before its clamp, output offset included. */
+// @ts-ignore: decorator
+@inline
+function addExactLanes(xa: v128, xb: v128, mHigh: v128, mLow: v128, c1: v128, c2: v128, roundA: v128, aExponent: i32,
+                       bias: v128, mOut: v128, half: v128, roundOut: v128, outputExponent: i32): v128 {
+  const h = i32x4.add(i32x4.add(i32x4.mul(xa, mHigh), c1), i32x4.shr_s(i32x4.add(i32x4.mul(xa, mLow), c2), 11));
+  const sa = i32x4.shr_s(i32x4.add(i32x4.add(h, i32x4.shr_s(h, 31)), roundA), aExponent);
+  const sum = i32x4.add(sa, i32x4.add(i32x4.shl(xb, 19), bias));
+  const sum2 = i32x4.add(sum, sum);
+  const y = i32x4.shuffle(i64x2.add(i64x2.extmul_low_i32x4_s(sum2, mOut), half),
+    i64x2.add(i64x2.extmul_high_i32x4_s(sum2, mOut), half), 1, 3, 5, 7);
+  return i32x4.shr_s(i32x4.add(i32x4.add(y, i32x4.shr_s(y, 31)), roundOut), outputExponent);
 }
 
 // Output elements [c, n) of one row, as the C kernel computes them.
@@ -79,6 +129,34 @@ export function add_s8(input1: usize, input2: usize, output: usize, dims: usize,
   const broadcast1 = load<i32>(strides1, 12) == 0;
   const broadcast2 = load<i32>(strides2, 12) == 0;
   if (ASC_FEATURE_SIMD) {
+    // addRowExact's conditions, with a = whichever input is not the exact one.
+    const exact1 = input1_multiplier == 1 << 30 && input1_shift == 0;
+    const exact2 = input2_multiplier == 1 << 30 && input2_shift == 0;
+    const aShift = exact2 ? input1_shift : input2_shift;
+    if (n >= 8 && input2_sign == 1 && !broadcast1 && !broadcast2 && exact1 != exact2 && aShift < 0 &&
+        (exact2 ? input1_multiplier : input2_multiplier) >= 0 &&
+        -256 <= input1_offset && input1_offset <= 256 && -256 <= input2_offset && input2_offset <= 256 &&
+        output_multiplier > 0 && output_shift < 0 && output_shift > -30 &&
+        (<i64>abs(output_offset) + 1 << <i64>(-output_shift)) < (<i64>1 << 30) &&
+        -128 <= act_min && act_min <= act_max && act_max <= 127) {
+      for (let i0 = 0; i0 < d0; ++i0) {
+        for (let i1 = 0; i1 < d1; ++i1) {
+          for (let i2 = 0; i2 < d2; ++i2) {
+            const x1 = input1 + i0 * a0 + i1 * a1 + i2 * a2;
+            const x2 = input2 + i0 * b0 + i1 * b1 + i2 * b2;
+            if (exact2) {
+              addRowExact(x1, x2, output, n, input1_offset, input1_multiplier, -input1_shift, input2_offset,
+                output_multiplier, -output_shift, output_offset, act_min, act_max);
+            } else {
+              addRowExact(x2, x1, output, n, input2_offset, input2_multiplier, -input2_shift, input1_offset,
+                output_multiplier, -output_shift, output_offset, act_min, act_max);
+            }
+            output += n;
+          }
+        }
+      }
+      return;
+    }
     if (n >= 8 && (input2_sign == 1 || input2_sign == -1) && input1_shift <= 0 && input2_shift <= 0 &&
         -256 <= input1_offset && input1_offset <= 256 &&
         -256 <= input2_offset && input2_offset <= 256 && output_multiplier != i32.MIN_VALUE &&

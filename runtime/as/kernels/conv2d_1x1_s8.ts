@@ -12,6 +12,7 @@
  * in the lanes (simdQuad: no lane reduction, one multiplier and shift per vector), the last count % 4 pixels in
  * pairs; else tiles of 2 pixels x 4 channels (simdPair).
  */
+import { lanesPair, lanesPairScalar } from "../gemm_lanes";
 import { scalarPair, simdPair, simdQuad, tailMask, vectorRequantizable } from "../gemm_s8";
 
 /* A run of `count` output pixels whose inputs are `pixelStep` bytes apart: four at a time when `quads` (simdQuad),
@@ -90,5 +91,39 @@ export function conv2d_1x1_s8(
     const out = output + <usize>r * <usize>(out_w * out_c);
     scalarRun(x, pixelStep, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset, act_min,
       act_max);
+  }
+}
+
+/*
+ * conv2d_1x1_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/layout.ts calls
+ * instead when it applies: `packed` and `params` are that GEMM's weights and constants, and stand for weights,
+ * folded_bias, multipliers, shifts and output_offset. A window is one run of in_c taps, the input pixel in place.
+ */
+export function conv2d_1x1_s8_lanes(
+  input: usize, packed: usize, params: usize, output: usize,
+  batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32, out_c: i32,
+  stride_h: i32, stride_w: i32, act_min: i32, act_max: i32,
+): void {
+  // Runs of pixels as in conv2d_1x1_s8.
+  const contiguous = stride_h == 1 && stride_w == 1;
+  const runs = contiguous ? 1 : batches * out_h;
+  const count = contiguous ? batches * out_h * out_w : out_w;
+  const pixelStep = <usize>(stride_w * in_c);
+  for (let r = 0; r < runs; ++r) {
+    const b = r / out_h;
+    const oy = r - b * out_h;
+    const x = input + <usize>((b * in_h + oy * stride_h) * in_w) * <usize>in_c;
+    const out = output + <usize>r * <usize>(out_w * out_c);
+    for (let p = 0; p < count; p += 2) {
+      const x0 = x + <usize>p * pixelStep;
+      const out0 = out + <usize>p * <usize>out_c;
+      const x1 = p + 1 < count ? x0 + pixelStep : x0;
+      const out1 = p + 1 < count ? out0 + <usize>out_c : out0;
+      if (ASC_FEATURE_SIMD) {
+        lanesPair(x0, 0, x1, 0, 1, <usize>in_c, out0, out1, packed, params, out_c, act_min, act_max);
+      } else {
+        lanesPairScalar(x0, 0, x1, 0, 1, in_c, out0, out1, packed, params, out_c, act_min, act_max);
+      }
+    }
   }
 }

@@ -20,6 +20,7 @@
  * instance); then only the windows that reach the padding are gathered, else all of them are. out_c % 4 channels
  * go 2 pixels x 1 channel.
  */
+import { lanesPair, lanesPairScalar } from "../gemm_lanes";
 import { scalarPair, simdPair, tailMask, vectorRequantizable } from "../gemm_s8";
 
 /* dst[0, n) = value (the zero-point padding of a window). */
@@ -237,6 +238,61 @@ export function conv2d_s8(
         out1 = out + <usize>out_c;
       }
       scalarPair(x0, x1, out, out1, weights, folded_bias, k, out_c, multipliers, shifts, output_offset, act_min, act_max);
+      out = out1 + <usize>out_c;
+    }
+  }
+}
+
+/*
+ * conv2d_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/layout.ts calls instead
+ * when it applies: `packed` and `params` are that GEMM's weights and constants, and stand for weights,
+ * folded_bias, multipliers, shifts and output_offset. A window is filter_h runs of filter_w * in_c taps, read in
+ * place when inside the image and its rows are contiguous (dilation_w 1), else gathered with its rows back to back.
+ */
+export function conv2d_s8_lanes(
+  input: usize, packed: usize, params: usize, output: usize, scratch: usize,
+  batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32, out_c: i32,
+  filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32,
+  pad_top: i32, pad_left: i32, input_zero_point: i32, act_min: i32, act_max: i32,
+): void {
+  const run = filter_w * in_c;
+  const imageStride = <usize>(dilation_h * in_w * in_c);
+  const inPlace = dilation_w == 1;
+  const col0 = scratch;
+  const col1 = scratch + <usize>(filter_h * run);
+  let out = output;
+  for (let b = 0; b < batches; ++b) {
+    const image = input + <usize>(b * in_h * in_w) * <usize>in_c;
+    // Output pixels in order, two at a time (a pair may straddle two rows; an odd last one is paired with itself).
+    let oy = 0;
+    let ox = 0;
+    for (let left = out_h * out_w; left > 0; left -= 2) {
+      const x0 = window(image, oy * stride_h - pad_top, ox * stride_w - pad_left, col0, in_h, in_w, in_c, filter_h,
+        filter_w, dilation_h, dilation_w, input_zero_point, inPlace);
+      if (++ox == out_w) {
+        ox = 0;
+        ++oy;
+      }
+      let x1 = x0;
+      let out1 = out;
+      if (left > 1) {
+        x1 = window(image, oy * stride_h - pad_top, ox * stride_w - pad_left, col1, in_h, in_w, in_c, filter_h,
+          filter_w, dilation_h, dilation_w, input_zero_point, inPlace);
+        if (++ox == out_w) {
+          ox = 0;
+          ++oy;
+        }
+        out1 = out + <usize>out_c;
+      }
+      // Gathered windows have their rows back to back.
+      const stride0 = x0 == col0 ? <usize>run : imageStride;
+      const stride1 = x1 == col1 || x1 == col0 ? <usize>run : imageStride;
+      if (ASC_FEATURE_SIMD) {
+        lanesPair(x0, stride0, x1, stride1, filter_h, <usize>run, out, out1, packed, params, out_c,
+          act_min, act_max);
+      } else {
+        lanesPairScalar(x0, stride0, x1, stride1, filter_h, run, out, out1, packed, params, out_c, act_min, act_max);
+      }
       out = out1 + <usize>out_c;
     }
   }
