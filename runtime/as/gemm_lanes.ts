@@ -1,6 +1,6 @@
 /*
  * The int8 convolution GEMM with the output channels in the lanes, behind the wasm-only kernels conv2d_s8_lanes and
- * conv2d_1x1_s8_lanes (compiler/backend/wasm/layout.ts calls them instead of conv2d_s8 and conv2d_1x1_s8 when its
+ * conv2d_1x1_s8_lanes (compiler/backend/wasm/conv_lanes.ts calls them instead of conv2d_s8 and conv2d_1x1_s8 when its
  * conditions hold, and lays their constants out for them). A window is `rows` runs of `run` int8 taps. Each run is
  * cut into pairs of taps, (0, 1), (2, 3), ..., or when run is odd (-1, 0), (1, 2), ...: the byte before the run (in
  * bounds: no window starts at address 0) has weight 0, which spares the loop a special last pair. The output

@@ -95,7 +95,7 @@ export function conv2d_1x1_s8(
 }
 
 /*
- * conv2d_1x1_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/layout.ts calls
+ * conv2d_1x1_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/conv_lanes.ts calls
  * instead when it applies: `packed` and `params` are that GEMM's weights and constants, and stand for weights,
  * folded_bias, multipliers, shifts and output_offset. A window is one run of in_c taps, the input pixel in place.
  */

@@ -244,7 +244,7 @@ export function conv2d_s8(
 }
 
 /*
- * conv2d_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/layout.ts calls instead
+ * conv2d_s8 on the channels-in-lanes GEMM (../gemm_lanes.ts), which compiler/backend/wasm/conv_lanes.ts calls instead
  * when it applies: `packed` and `params` are that GEMM's weights and constants, and stand for weights,
  * folded_bias, multipliers, shifts and output_offset. A window is filter_h runs of filter_w * in_c taps, read in
  * place when inside the image and its rows are contiguous (dilation_w 1), else gathered with its rows back to back.
