@@ -30,6 +30,9 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
       const int8_t *w1 = w0 + in_c;
       int32_t acc00 = folded_bias[oc], acc01 = folded_bias[oc + 1];
       int32_t acc10 = acc00, acc11 = acc01;
+#ifdef TF_DSP
+      tf_dsp_dot_2x2(x0, x1, w0, w1, in_c, &acc00, &acc01, &acc10, &acc11);
+#else
       for (int32_t i = 0; i < in_c; ++i) {
         const int32_t a = x0[i], b = x1[i], u = w0[i], v = w1[i];
         acc00 += a * u;
@@ -37,6 +40,7 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
         acc10 += b * u;
         acc11 += b * v;
       }
+#endif
       out0[oc] = conv1x1_requantize(acc00, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
       out0[oc + 1] = conv1x1_requantize(acc01, multipliers[oc + 1], shifts[oc + 1], output_offset, act_min, act_max);
       out1[oc] = conv1x1_requantize(acc10, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
@@ -45,11 +49,15 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
     if (oc < out_c) {
       const int8_t *w0 = weights + oc * in_c;
       int32_t acc0 = folded_bias[oc], acc1 = acc0;
+#ifdef TF_DSP
+      tf_dsp_dot_1x2(w0, x0, x1, in_c, &acc0, &acc1);
+#else
       for (int32_t i = 0; i < in_c; ++i) {
         const int32_t u = w0[i];
         acc0 += x0[i] * u;
         acc1 += x1[i] * u;
       }
+#endif
       out0[oc] = conv1x1_requantize(acc0, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
       out1[oc] = conv1x1_requantize(acc1, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
     }
@@ -62,30 +70,122 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
       const int8_t *w0 = weights + oc * in_c;
       const int8_t *w1 = w0 + in_c;
       int32_t acc0 = folded_bias[oc], acc1 = folded_bias[oc + 1];
+#ifdef TF_DSP
+      tf_dsp_dot_1x2(x0, w0, w1, in_c, &acc0, &acc1);
+#else
       for (int32_t i = 0; i < in_c; ++i) {
         const int32_t a = x0[i];
         acc0 += a * w0[i];
         acc1 += a * w1[i];
       }
+#endif
       out0[oc] = conv1x1_requantize(acc0, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
       out0[oc + 1] = conv1x1_requantize(acc1, multipliers[oc + 1], shifts[oc + 1], output_offset, act_min, act_max);
     }
     if (oc < out_c) {
       const int8_t *w0 = weights + oc * in_c;
       int32_t acc0 = folded_bias[oc];
+#ifdef TF_DSP
+      acc0 = tf_dsp_dot_1x1(x0, w0, in_c, acc0);
+#else
       for (int32_t i = 0; i < in_c; ++i) acc0 += x0[i] * w0[i];
+#endif
       out0[oc] = conv1x1_requantize(acc0, multipliers[oc], shifts[oc], output_offset, act_min, act_max);
     }
   }
 }
 
+#if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
+/*
+ * conv1x1_run with the one-rounding form of the requantization (tf_rq_apply, exact when tf_rq_layer_ok holds):
+ * each channel's constants are made once per pixel pair; or with the 'float32' rounding. `full` (a constant in each
+ * caller) clamps with SSAT.
+ */
+#if TF_FLOAT32_REQUANT
+#define CONV1X1_RQ_CHANNEL(oc) multipliers[oc]
+#define CONV1X1_RQ_APPLY(q, acc) tf_requantize_float32((acc), (q))
+typedef int32_t conv1x1_rq;
+#else
+#define CONV1X1_RQ_CHANNEL(oc) tf_rq_channel(multipliers[oc], shifts[oc])
+#define CONV1X1_RQ_APPLY(q, acc) tf_rq_apply((q), (acc))
+typedef tf_rq conv1x1_rq;
+#endif
+static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x, int32_t pixel_step, int32_t count,
+                                                                  const int8_t *weights, const int32_t *folded_bias,
+                                                                  int8_t *out, int32_t in_c, int32_t out_c,
+                                                                  const int32_t *multipliers, const int32_t *shifts,
+                                                                  int32_t output_offset, int32_t act_min,
+                                                                  int32_t act_max, int full) {
+  (void)shifts; /* unused by the 'float32' rounding */
+  int32_t p = 0;
+  for (; p < count; p += 2) {
+    const int8_t *x0 = x + p * pixel_step;
+    /* A lone last pixel is paired with itself, its second output written to the same place with the same value. */
+    const int32_t pair = p + 1 < count;
+    const int8_t *x1 = pair ? x0 + pixel_step : x0;
+    int8_t *out0 = out + p * out_c;
+    int8_t *out1 = pair ? out0 + out_c : out0;
+    int32_t oc = 0;
+    for (; oc + 1 < out_c; oc += 2) {
+      const int8_t *w0 = weights + oc * in_c;
+      const int8_t *w1 = w0 + in_c;
+      int32_t acc00 = folded_bias[oc], acc01 = folded_bias[oc + 1];
+      int32_t acc10 = acc00, acc11 = acc01;
+      tf_dsp_dot_2x2(x0, x1, w0, w1, in_c, &acc00, &acc01, &acc10, &acc11);
+      const conv1x1_rq q0 = CONV1X1_RQ_CHANNEL(oc), q1 = CONV1X1_RQ_CHANNEL(oc + 1);
+      const int32_t r00 = CONV1X1_RQ_APPLY(q0, acc00) + output_offset;
+      const int32_t r01 = CONV1X1_RQ_APPLY(q1, acc01) + output_offset;
+      const int32_t r10 = CONV1X1_RQ_APPLY(q0, acc10) + output_offset;
+      const int32_t r11 = CONV1X1_RQ_APPLY(q1, acc11) + output_offset;
+      out1[oc] = tf_store_clamped(r10, act_min, act_max, full);
+      out1[oc + 1] = tf_store_clamped(r11, act_min, act_max, full);
+      out0[oc] = tf_store_clamped(r00, act_min, act_max, full);
+      out0[oc + 1] = tf_store_clamped(r01, act_min, act_max, full);
+    }
+    if (oc < out_c) {
+      const int8_t *w0 = weights + oc * in_c;
+      int32_t acc0 = folded_bias[oc], acc1 = acc0;
+      tf_dsp_dot_1x2(w0, x0, x1, in_c, &acc0, &acc1);
+      const conv1x1_rq q0 = CONV1X1_RQ_CHANNEL(oc);
+      const int32_t r0 = CONV1X1_RQ_APPLY(q0, acc0) + output_offset, r1 = CONV1X1_RQ_APPLY(q0, acc1) + output_offset;
+      out1[oc] = tf_store_clamped(r1, act_min, act_max, full);
+      out0[oc] = tf_store_clamped(r0, act_min, act_max, full);
+    }
+  }
+}
+
+static void conv1x1_run_rq_full(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,
+                                const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
+                                const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
+                                int32_t act_min, int32_t act_max) {
+  conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
+                 act_min, act_max, 1);
+}
+
+static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,
+                                 const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
+                                 const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
+                                 int32_t act_min, int32_t act_max) {
+  conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
+                 act_min, act_max, 0);
+}
+#endif
+
 void conv2d_1x1_s8(const int8_t *input, const int8_t *weights, const int32_t *folded_bias, int8_t *output,
                    int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
                    int32_t stride_h, int32_t stride_w, const int32_t *multipliers, const int32_t *shifts,
                    int32_t output_offset, int32_t act_min, int32_t act_max) {
+  typedef void (*run_fn)(const int8_t *, int32_t, int32_t, const int8_t *, const int32_t *, int8_t *, int32_t, int32_t,
+                         const int32_t *, const int32_t *, int32_t, int32_t, int32_t);
+  run_fn conv1x1_run_fn = conv1x1_run;
+#if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
+  if (TF_FLOAT32_REQUANT || tf_rq_layer_ok(multipliers, shifts, out_c)) {
+    conv1x1_run_fn = act_min == -128 && act_max == 127 ? conv1x1_run_rq_full : conv1x1_run_rq_clamp;
+  }
+#endif
   if (stride_h == 1 && stride_w == 1) {
     /* out_h == in_h and out_w == in_w: every input pixel, in order. */
-    conv1x1_run(input, in_c, batches * out_h * out_w, weights, folded_bias, output, in_c, out_c, multipliers, shifts,
+    conv1x1_run_fn(input, in_c, batches * out_h * out_w, weights, folded_bias, output, in_c, out_c, multipliers, shifts,
                 output_offset, act_min, act_max);
     return;
   }
@@ -93,7 +193,7 @@ void conv2d_1x1_s8(const int8_t *input, const int8_t *weights, const int32_t *fo
     for (int32_t oy = 0; oy < out_h; ++oy) {
       const int8_t *row = input + ((b * in_h + oy * stride_h) * in_w) * in_c;
       int8_t *out = output + ((b * out_h + oy) * out_w) * out_c;
-      conv1x1_run(row, stride_w * in_c, out_w, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
+      conv1x1_run_fn(row, stride_w * in_c, out_w, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
                   output_offset, act_min, act_max);
     }
   }

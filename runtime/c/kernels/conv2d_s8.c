@@ -24,9 +24,16 @@ typedef struct {
   const int8_t *weights;
   const int32_t *folded_bias, *multipliers, *shifts;
   int32_t output_offset, act_min, act_max;
+  int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply and the range is int8's, 1 when they suit it */
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
+#if defined(TF_DSP) && TF_RQ_CONV
+  if (g->rq) {
+    acc = tf_rq_apply(tf_rq_channel(g->multipliers[oc], g->shifts[oc]), acc) + g->output_offset;
+    return tf_store_clamped(acc, g->act_min, g->act_max, g->rq == 2);
+  }
+#endif
   acc = tf_requantize_conv(acc, g->multipliers[oc], g->shifts[oc]) + g->output_offset;
   return (int8_t)tf_clamp(acc, g->act_min, g->act_max);
 }
@@ -93,6 +100,9 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
     const int8_t *w1 = w0 + n;
     int32_t acc00 = g->folded_bias[oc], acc01 = g->folded_bias[oc + 1]; /* pixel 0 */
     int32_t acc10 = acc00, acc11 = acc01;                                 /* pixel 1 */
+#ifdef TF_DSP
+    tf_dsp_dot_2x2(c0, c1, w0, w1, n, &acc00, &acc01, &acc10, &acc11);
+#else
     for (int32_t i = 0; i < n; ++i) {
       const int32_t a = c0[i], b = c1[i], u = w0[i], v = w1[i];
       acc00 += a * u;
@@ -100,6 +110,7 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
       acc10 += b * u;
       acc11 += b * v;
     }
+#endif
     out0[oc] = conv_requantize(g, acc00, oc);
     out0[oc + 1] = conv_requantize(g, acc01, oc + 1);
     out1[oc] = conv_requantize(g, acc10, oc);
@@ -108,11 +119,15 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
   if (oc < g->out_c) {
     const int8_t *w0 = g->weights + oc * n;
     int32_t acc0 = g->folded_bias[oc], acc1 = acc0;
+#ifdef TF_DSP
+    tf_dsp_dot_1x2(w0, c0, c1, n, &acc0, &acc1);
+#else
     for (int32_t i = 0; i < n; ++i) {
       const int32_t u = w0[i];
       acc0 += c0[i] * u;
       acc1 += c1[i] * u;
     }
+#endif
     out0[oc] = conv_requantize(g, acc0, oc);
     out1[oc] = conv_requantize(g, acc1, oc);
   }
@@ -126,18 +141,26 @@ static void conv_pixel(const conv_geom *g, const int8_t *c0, int8_t *out0) {
     const int8_t *w0 = g->weights + oc * n;
     const int8_t *w1 = w0 + n;
     int32_t acc0 = g->folded_bias[oc], acc1 = g->folded_bias[oc + 1];
+#ifdef TF_DSP
+    tf_dsp_dot_1x2(c0, w0, w1, n, &acc0, &acc1);
+#else
     for (int32_t i = 0; i < n; ++i) {
       const int32_t a = c0[i];
       acc0 += a * w0[i];
       acc1 += a * w1[i];
     }
+#endif
     out0[oc] = conv_requantize(g, acc0, oc);
     out0[oc + 1] = conv_requantize(g, acc1, oc + 1);
   }
   if (oc < g->out_c) {
     const int8_t *w0 = g->weights + oc * n;
     int32_t acc0 = g->folded_bias[oc];
+#ifdef TF_DSP
+    acc0 = tf_dsp_dot_1x1(c0, w0, n, acc0);
+#else
     for (int32_t i = 0; i < n; ++i) acc0 += c0[i] * w0[i];
+#endif
     out0[oc] = conv_requantize(g, acc0, oc);
   }
 }
@@ -170,6 +193,10 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   g.output_offset = output_offset;
   g.act_min = act_min;
   g.act_max = act_max;
+  g.rq = 0;
+#if defined(TF_DSP) && TF_RQ_CONV
+  if (tf_rq_layer_ok(multipliers, shifts, out_c)) g.rq = act_min == -128 && act_max == 127 ? 2 : 1;
+#endif
   /* Two columns (1x1 filters would not use them: their columns are the input pixels). */
   int8_t *col0 = (int8_t *)scratch;
   int8_t *col1 = col0 + g.filter_size;

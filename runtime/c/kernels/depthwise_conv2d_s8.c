@@ -19,9 +19,16 @@ typedef struct {
   const int8_t *weights;
   const int32_t *multipliers, *shifts;
   int32_t output_offset, act_min, act_max;
+  int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply and the range is int8's, 1 when they suit it */
 } dw_geom;
 
 static inline int8_t dw_requantize(const dw_geom *g, int32_t acc, int32_t c) {
+#if defined(TF_DSP) && TF_RQ_DEPTHWISE
+  if (g->rq) {
+    acc = tf_rq_apply(tf_rq_channel(g->multipliers[c], g->shifts[c]), acc) + g->output_offset;
+    return tf_store_clamped(acc, g->act_min, g->act_max, g->rq == 2);
+  }
+#endif
   acc = tf_requantize_depthwise(acc, g->multipliers[c], g->shifts[c]) + g->output_offset;
   return (int8_t)tf_clamp(acc, g->act_min, g->act_max);
 }
@@ -167,6 +174,10 @@ void depthwise_conv2d_s8(const int8_t *input, const int8_t *weights, const int32
   g.output_offset = output_offset;
   g.act_min = act_min;
   g.act_max = act_max;
+  g.rq = 0;
+#if defined(TF_DSP) && TF_RQ_DEPTHWISE
+  if (tf_rq_layer_ok(multipliers, shifts, g.out_c)) g.rq = act_min == -128 && act_max == 127 ? 2 : 1;
+#endif
   const int32_t row_bytes = in_w * in_c;
   const int32_t last_interior_x = in_w - 1 - (filter_w - 1) * dilation_w;
   const int unrolled_3x3 = filter_h == 3 && filter_w == 3 && depth_multiplier == 1;

@@ -13,7 +13,11 @@ void fully_connected_s8(const int8_t *input, const int8_t *weights, const int32_
     for (int32_t oc = 0; oc < out_depth; ++oc) {
       const int8_t *w = weights + oc * in_depth;
       int32_t acc = bias[oc];
+#ifdef TF_DSP
+      acc = tf_dsp_dot_1x1(in, w, in_depth, acc);
+#else
       for (int32_t d = 0; d < in_depth; ++d) acc += (int32_t)in[d] * (int32_t)w[d];
+#endif
       acc = tf_requantize_conv(acc, multipliers[oc], shifts[oc]) + output_offset;
       output[b * out_depth + oc] = (int8_t)tf_clamp(acc, act_min, act_max);
     }
