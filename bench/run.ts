@@ -94,7 +94,7 @@ const paperLines = [
   ),
 ];
 process.stdout.write(
-  `\npaper models (ONNX QDQ, 1x3x128x128 NCHW int8, rounding 'nearest'), inference on cortex-m7 (QEMU mps2-an500, -icount shift=0), input: zeros; ` +
+  `\npaper models (ONNX QDQ, 1x3x128x128 NCHW int8, rounding 'float32'), inference on cortex-m7 (QEMU mps2-an500, -icount shift=0), input: zeros; ` +
     `budget 262,144 B SRAM / 1,048,576 B flash, linker-enforced\n\n${paperLines.join('\n')}\n`,
 );
 
