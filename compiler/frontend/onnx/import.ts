@@ -28,12 +28,6 @@ export function importOnnx(bytes: Uint8Array, name: string, options: OnnxImportO
   return new Lowering(readOnnx(bytes), name, options.inputLayout ?? 'nchw').run();
 }
 
-interface Quant {
-  readonly scale: readonly number[];
-  readonly zeroPoint: readonly number[];
-  readonly axis: number;
-}
-
 /** An int8 activation of the IR, under its ONNX name; `onnxShape` is its shape in the file's layout. */
 interface Int8Value {
   readonly tensor: number;
@@ -43,7 +37,7 @@ interface Int8Value {
 /** A float value of a QDQ graph. */
 type FloatValue =
   /** DequantizeLinear of an int8 activation or of a constant. */
-  | { readonly kind: 'dequantized'; readonly source: string; readonly quant: Quant }
+  | { readonly kind: 'dequantized'; readonly source: string; readonly quant: QuantParams }
   /** A float op's result, emitted once its QuantizeLinear gives the output quantization. */
   | { readonly kind: 'pending'; readonly op: PendingOp }
   /** A float32 graph input. */
@@ -55,13 +49,13 @@ interface PendingOp {
   readonly fusesActivation: boolean;
   /** Clip range in real values applied after the op ([-inf, inf] for none). */
   readonly clip: readonly [number, number];
-  emit(outName: string, outQuant: Quant, activation: Activation): Int8Value;
+  emit(outName: string, outQuant: QuantParams, activation: Activation): Int8Value;
 }
 
 /** An operand of an int8 op: an activation, or a constant with its quantization. */
 type Operand =
   | { readonly kind: 'value'; readonly value: Int8Value; readonly name: string }
-  | { readonly kind: 'constant'; readonly constant: OnnxConstant; readonly quant: Quant | null; readonly name: string };
+  | { readonly kind: 'constant'; readonly constant: OnnxConstant; readonly quant: QuantParams | null; readonly name: string };
 
 const NO_CLIP: readonly [number, number] = [-Infinity, Infinity];
 const FUSED_ACTIVATIONS: readonly Activation[] = ['none', 'relu', 'relu6', 'relu_n1_to_1'];
@@ -124,7 +118,7 @@ class Lowering {
   }
 
   /** The int8 graph input `name`, created on first use with its consumer's quantization (and moved to NHWC). */
-  private materializeInput(name: string, quant: Quant): void {
+  private materializeInput(name: string, quant: QuantParams): void {
     const pending = this.pendingInputs.get(name);
     if (!pending || pending.created) return;
     pending.created = true;
@@ -225,7 +219,7 @@ class Lowering {
     this.floatValues.set(output, float);
   }
 
-  private quantizeLinear(input: string, output: string, quant: Quant): void {
+  private quantizeLinear(input: string, output: string, quant: QuantParams): void {
     this.requirePerTensor(quant, output);
     const float = this.floatValues.get(input);
     if (!float) throw new InvalidModelError(`reads '${input}' before any node computes it (or it is not a float tensor)`);
@@ -248,7 +242,7 @@ class Lowering {
     }
   }
 
-  private quantizeFloatInput(input: Extract<FloatValue, { kind: 'input' }>, output: string, quant: Quant): Int8Value {
+  private quantizeFloatInput(input: Extract<FloatValue, { kind: 'input' }>, output: string, quant: QuantParams): Int8Value {
     const nhwc = input.onnxShape.length === 4 && this.inputLayout === 'nhwc';
     const [id] = this.emit('Quantize', [input.tensor], {}, [{ name: nhwc ? output : `${output}_nchw`, dtype: 'int8', quant }], this.label);
     return nhwc ? { tensor: id!, onnxShape: input.onnxShape } : this.fromOnnxOrder(id!, input.onnxShape, `${this.label} (NCHW to NHWC)`);
@@ -261,7 +255,7 @@ class Lowering {
   }
 
   /** Scale and zero point operands of a (De)QuantizeLinear or QLinear node. */
-  private quantFrom(scaleName: string | undefined, zeroName: string | undefined, axis: number, role: string): Quant {
+  private quantFrom(scaleName: string | undefined, zeroName: string | undefined, axis: number, role: string): QuantParams {
     const scale = this.constant(scaleName);
     if (!scale || scale.dtype !== 'float32') throw new UnsupportedError(`${role} scale '${scaleName ?? ''}' must be a float32 constant`);
     const zero = this.constant(zeroName);
@@ -276,12 +270,12 @@ class Lowering {
     return { scale: scales, zeroPoint: zeros, axis };
   }
 
-  private requirePerTensor(quant: Quant, what: string): void {
+  private requirePerTensor(quant: QuantParams, what: string): void {
     if (quant.scale.length !== 1) throw new UnsupportedError(`'${what}' is quantized per channel; activations must be quantized per tensor`);
   }
 
   /** The int8 activation `name`, checked to be quantized as `quant` says. */
-  private activation(name: string, quant: Quant): Int8Value {
+  private activation(name: string, quant: QuantParams): Int8Value {
     this.requirePerTensor(quant, name);
     this.materializeInput(name, quant);
     const value = this.int8Values.get(name);
@@ -336,7 +330,7 @@ class Lowering {
   }
 
   /** An int8 weight constant, symmetric, per tensor or per channel along `channelAxis` of its ONNX layout. */
-  private requireWeights(o: Operand, channelAxis: number): { data: Int8Array; dims: readonly number[]; quant: Quant } {
+  private requireWeights(o: Operand, channelAxis: number): { data: Int8Array; dims: readonly number[]; quant: QuantParams } {
     if (o.kind !== 'constant' || !o.quant) throw new UnsupportedError(`weights '${o.name}' must be a quantized constant (DequantizeLinear of an int8 initializer)`);
     if (o.constant.dtype !== 'int8') throw new UnsupportedError(`weights '${o.name}' are ${o.constant.dtype}; tinyforge needs int8 weights`);
     if (o.quant.zeroPoint.some((z) => z !== 0)) throw new UnsupportedError(`weights '${o.name}' have a non-zero zero point (int8 weights must be symmetric)`);
@@ -371,7 +365,7 @@ class Lowering {
 
   // ---- operators ----
 
-  private conv(attrs: Attributes, xOperand: Operand, wOperand: Operand, bOperand: Operand | null, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private conv(attrs: Attributes, xOperand: Operand, wOperand: Operand, bOperand: Operand | null, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     attrs.only(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']);
     const x = this.requireValue(xOperand, 'conv input');
     const w = this.requireWeights(wOperand, 0);
@@ -419,7 +413,7 @@ class Lowering {
     return pads.every((p) => p === 0) ? 'valid' : [pads[0]!, pads[1]!, pads[2]!, pads[3]!];
   }
 
-  private gemm(attrs: Attributes, a: Operand, b: Operand, c: Operand | null, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private gemm(attrs: Attributes, a: Operand, b: Operand, c: Operand | null, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     attrs.only(['alpha', 'beta', 'transA', 'transB']);
     if (attrs.int('transA', 0) !== 0) throw new UnsupportedError('transA=1 is not supported');
     if (attrs.float('alpha', 1) !== 1 || (c && attrs.float('beta', 1) !== 1)) throw new UnsupportedError('alpha and beta other than 1 are not supported');
@@ -427,12 +421,12 @@ class Lowering {
     return transB ? this.fullyConnected(a, b, 0, c, outName, outQuant, activation) : this.matMul(a, b, c, outName, outQuant, activation);
   }
 
-  private matMul(a: Operand, b: Operand, c: Operand | null, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private matMul(a: Operand, b: Operand, c: Operand | null, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     return this.fullyConnected(a, b, 1, c, outName, outQuant, activation);
   }
 
   /** a [M, K] times constant weights [N, K] (outAxis 0) or [K, N] (outAxis 1), plus bias, as FullyConnected. */
-  private fullyConnected(aOperand: Operand, bOperand: Operand, outAxis: 0 | 1, c: Operand | null, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private fullyConnected(aOperand: Operand, bOperand: Operand, outAxis: 0 | 1, c: Operand | null, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     const a = this.requireValue(aOperand, 'matrix input');
     const w = this.requireWeights(bOperand, outAxis);
     if (a.onnxShape.length !== 2 || w.dims.length !== 2) throw new UnsupportedError(`only 2-D matrix products are supported (input [${a.onnxShape.join('x')}], weights [${w.dims.join('x')}])`);
@@ -444,14 +438,14 @@ class Lowering {
     return this.emitValue('FullyConnected', [a.tensor, weights, bias], { activation, keepNumDims: false }, outName, outQuant);
   }
 
-  private add(aOperand: Operand, bOperand: Operand, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private add(aOperand: Operand, bOperand: Operand, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     const a = this.requireValue(aOperand, 'Add input');
     const b = this.requireValue(bOperand, 'Add input');
     if (a.onnxShape.length !== b.onnxShape.length) throw new UnsupportedError(`Add of ranks ${a.onnxShape.length} and ${b.onnxShape.length} is not supported (give both inputs the same rank)`);
     return this.emitValue('Add', [a.tensor, b.tensor], { activation }, outName, outQuant);
   }
 
-  private pool(op: 'AveragePool' | 'MaxPool', attrs: Attributes, operand: Operand, outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private pool(op: 'AveragePool' | 'MaxPool', attrs: Attributes, operand: Operand, outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     attrs.only(['auto_pad', 'ceil_mode', 'count_include_pad', 'dilations', 'kernel_shape', 'pads', 'storage_order', 'strides']);
     const x = this.requireValue(operand, `${op} input`);
     if (x.onnxShape.length !== 4) throw new UnsupportedError(`only 2-D pooling is supported (input [${x.onnxShape.join('x')}])`);
@@ -468,7 +462,7 @@ class Lowering {
   }
 
   /** Equal quantization: an average pool over the whole map (rounds like ONNX up to ties); else a requantizing mean. */
-  private globalAveragePool(operand: Operand, outName: string, outQuant: Quant): Int8Value {
+  private globalAveragePool(operand: Operand, outName: string, outQuant: QuantParams): Int8Value {
     const x = this.requireValue(operand, 'GlobalAveragePool input');
     if (x.onnxShape.length !== 4) throw new UnsupportedError(`only 4-D GlobalAveragePool is supported (input [${x.onnxShape.join('x')}])`);
     const [, , h, w] = x.onnxShape as [number, number, number, number];
@@ -480,7 +474,7 @@ class Lowering {
     return this.emitValue('Mean', [x.tensor, axes], { keepDims: true }, outName, outQuant);
   }
 
-  private concat(attrs: Attributes, operands: readonly Operand[], outName: string, outQuant: Quant, activation: Activation): Int8Value {
+  private concat(attrs: Attributes, operands: readonly Operand[], outName: string, outQuant: QuantParams, activation: Activation): Int8Value {
     attrs.only(['axis']);
     const values = operands.map((o) => this.requireValue(o, 'Concat input'));
     const rank = values[0]!.onnxShape.length;
@@ -516,7 +510,7 @@ class Lowering {
   }
 
   /** The fused activation whose int8 range equals the clip range quantized with the output's scale. */
-  private fusedActivation(clip: readonly [number, number], outQuant: Quant): Activation {
+  private fusedActivation(clip: readonly [number, number], outQuant: QuantParams): Activation {
     const out = { id: -1, name: '', shape: [], dtype: 'int8', quant: { ...outQuant, axis: 0 }, data: null } satisfies Tensor;
     const scale = Math.fround(outQuant.scale[0]!);
     const zp = outQuant.zeroPoint[0]!;
@@ -600,19 +594,19 @@ class Lowering {
 
   // ---- IR construction ----
 
-  private addTensor(name: string, shape: readonly number[], dtype: DType, quant: Quant | null, data: TensorData | null): number {
+  private addTensor(name: string, shape: readonly number[], dtype: DType, quant: QuantParams | null, data: TensorData | null): number {
     const id = this.tensors.length;
     this.tensors.push({ id, name, shape: [...shape], dtype, quant: quant ? { scale: [...quant.scale], zeroPoint: [...quant.zeroPoint], axis: quant.axis } : null, data });
     return id;
   }
 
-  private emitValue(op: string, inputs: readonly number[], attrs: object, outName: string, outQuant: Quant): Int8Value {
+  private emitValue(op: string, inputs: readonly number[], attrs: object, outName: string, outQuant: QuantParams): Int8Value {
     const [id] = this.emit(op, inputs, attrs, [{ name: outName, dtype: 'int8', quant: outQuant }], this.label);
     return { tensor: id!, onnxShape: onnxShapeOf(this.tensors[id!]!.shape) };
   }
 
   /** Appends an IR node; output shapes come from the op's own shape inference. */
-  private emit(op: string, inputs: readonly number[], attrs: object, outputs: readonly { name: string; dtype: DType; quant: Quant | QuantParams | null }[], origin: string): number[] {
+  private emit(op: string, inputs: readonly number[], attrs: object, outputs: readonly { name: string; dtype: DType; quant: QuantParams | null }[], origin: string): number[] {
     const def = opDef(op);
     let types;
     try {
@@ -631,7 +625,7 @@ function relativelyEqual(a: number, b: number): boolean {
   return Math.abs(a - b) <= SCALE_TOLERANCE * Math.max(Math.abs(a), Math.abs(b));
 }
 
-function sameQuant(a: Quant | QuantParams, b: Quant | QuantParams): boolean {
+function sameQuant(a: QuantParams, b: QuantParams): boolean {
   return a.scale.length === b.scale.length && a.scale.every((s, i) => relativelyEqual(s, b.scale[i]!)) && a.zeroPoint.every((z, i) => z === b.zeroPoint[i]);
 }
 
