@@ -19,7 +19,7 @@ function cDiv(a: number, b: number): number {
   return Math.trunc(a / b);
 }
 
-/** TFLite ComputeOutSize (SAME / VALID); `padded` is the image size with explicit padding added. */
+/** TFLite ComputeOutSize (SAME / VALID); `paddedSize` is the image size plus any explicit padding. */
 function computeOutSize(padding: 'same' | 'valid', paddedSize: number, filterSize: number, stride: number, dilation: number): number {
   const effectiveFilter = (filterSize - 1) * dilation + 1;
   return padding === 'same' ? cDiv(paddedSize + stride - 1, stride) : cDiv(paddedSize + stride - effectiveFilter, stride);
