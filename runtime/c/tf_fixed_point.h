@@ -246,6 +246,27 @@ static inline int32_t tf_rq_apply(tf_rq q, int32_t acc) {
 #define TF_RQ_CONV (!TF_FLOAT32_REQUANT && !TF_SINGLE_ROUNDING)
 #define TF_RQ_DEPTHWISE (!TF_FLOAT32_REQUANT)
 
+/*
+ * tf_requantize_float32(acc, multiplier) + offset for callers that saturate the result to int8 with SSAT next: the
+ * same value wherever that lies in [-2^22 + offset, 2^22 + offset], of the same sign (beyond int8's range) elsewhere,
+ * so the saturated results agree. With VCVTR the conversion saturates at int32 and QADD cannot wrap, so the 2^22 cap
+ * (4 instructions) is not needed.
+ */
+static inline int32_t tf_requantize_float32_add_sat(int32_t acc, int32_t multiplier, int32_t offset) {
+#if defined(__ARM_FP) && (__ARM_FP & 4) && defined(__ARM_PCS_VFP) && defined(__thumb2__)
+  float m;
+  memcpy(&m, &multiplier, sizeof m);
+  const float p = (float)acc * m;
+  float r;
+  int32_t out;
+  __asm__("vcvtr.s32.f32 %0, %1" : "=t"(r) : "t"(p));
+  memcpy(&out, &r, sizeof out);
+  return __qadd(out, offset);
+#else
+  return tf_requantize_float32(acc, multiplier) + offset;
+#endif
+}
+
 /* x + offset clamped to [lo, hi]; with the full int8 range one SSAT. */
 static inline int8_t tf_store_clamped(int32_t x, int32_t lo, int32_t hi, int full) {
   if (full) return (int8_t)__ssat(x, 8);
