@@ -20,6 +20,14 @@
  *   (m != INT32_MIN: no saturation), RoundingDivideByPOT(y, e) + output_offset = floor((y - [y < 0] + ck) / 2^e)
  *   = high((y + (y >> 31) + ck) * rp).
  * - single: floor((acc m + 2^(30+e)) / 2^(31+e)) + output_offset = high(high(acc2 m + R) * rp).
+ * 'float32' rounding (TF_FLOAT32_REQUANT), `params` instead has per group (48 bytes): 2 * folded_bias (int32 x 4),
+ * h = m / 2 (float32 x 4, exact: the layout checks it), K = bits(M) - output_offset (int32 x 4), M = 1.5 * 2^23.
+ * fl(acc2) = 2 fl(acc) and fl(fl(acc2) * h) = fl(fl(acc) * m) (the same real number, rounded once), which is p. For
+ * |p| <= 2^22, q = fl(p + M) = M + round_half_even(p) (ulp 1 on [2^23, 2^24], M even) and the bits of q are
+ * 0x4B000000 + (q - 2^23) there, so bits(q) - K = round_half_even(p) + output_offset. Beyond, bits(q) grows with
+ * q >= 0, so p > 2^22 gives at least 2^22 + output_offset and -M <= p < -2^22 at most -2^22 + output_offset: both
+ * saturate, as requantizeFloat32's p capped at +-2^22 does (the layout bounds |output_offset|). q < 0 (p < -M) has
+ * negative bits, which max(bits, 0) makes 0: -K, the bottom again. p is never NaN (finite m), and no value wraps.
  * The result, output offset included, is clamped by the saturating narrows and then [act_min, act_max], which lies
  * within int8.
  */
@@ -28,12 +36,16 @@ import { clamp } from "./fixed_point";
 /* Bytes of one group's constants in `params`. */
 // @ts-ignore: decorator
 @inline
-const PARAM_BYTES: usize = TF_SINGLE_ROUNDING ? 80 : 64;
+const PARAM_BYTES: usize = TF_FLOAT32_REQUANT ? 48 : TF_SINGLE_ROUNDING ? 80 : 64;
 
 /* The output (offset included, not clamped) of the 4 channels of the group at g, from their doubled sums. */
 // @ts-ignore: decorator
 @inline
 function requantizeLanes(acc2: v128, g: usize): v128 {
+  if (TF_FLOAT32_REQUANT) {
+    const q = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(acc2), v128.load(g, 16)), f32x4.splat(12582912));
+    return i32x4.sub(i32x4.max_s(q, i32x4.splat(0)), v128.load(g, 32));
+  }
   const m = v128.load(g, 16);
   const rp = v128.load(g, 32);
   let z: v128;
@@ -53,6 +65,10 @@ function requantizeLanes(acc2: v128, g: usize): v128 {
 // @ts-ignore: decorator
 @inline
 function requantizeLane(acc2: i32, g: usize, lane: usize): i32 {
+  if (TF_FLOAT32_REQUANT) {
+    const q = reinterpret<i32>(<f32>acc2 * load<f32>(g + (lane << 2), 16) + <f32>12582912);
+    return max<i32>(q, 0) - load<i32>(g + (lane << 2), 32);
+  }
   const m = <i64>load<i32>(g + (lane << 2), 16);
   const rp = <i64>load<i32>(g + (lane << 2), 32);
   let z: i64;
