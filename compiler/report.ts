@@ -37,7 +37,7 @@ export interface CompileReport {
   readonly text: string;
 }
 
-const TABLE_BYTES = { int8: 1, int16: 2, int32: 4 } as const;
+const TABLE_BYTES = { int8: 1, int16: 2, int32: 4, float32: 4 } as const;
 
 function shapeOf(t: Tensor): string {
   return `[${t.shape.join('x')}] ${t.dtype}`;

@@ -49,6 +49,31 @@ export interface Graph {
   readonly notes?: readonly string[];
   /** The rounding closest to the model format's own arithmetic, used unless the user picks one ('double' if absent). */
   readonly rounding?: Rounding;
+  /** Present when the graph is a training step (compiler/train). */
+  readonly training?: TrainingStep;
+}
+
+/**
+ * A training step: `inputs` are [image, label (int32 [1]), learning rate (float32 [1])], `outputs` [loss (float32 [1])].
+ * State tensors are the trainable parameters (and the stochastic-rounding generator): they have `data`, their
+ * initial value, but live in writable memory and training ops update them in place.
+ */
+export interface TrainingStep {
+  readonly image: number;
+  readonly label: number;
+  readonly learningRate: number;
+  readonly loss: number;
+  /** The int8 logits the loss reads: the output of the inference program. */
+  readonly logits: number;
+  /** Trainable tensors, in the order `--dump-params` writes them. */
+  readonly state: readonly number[];
+  /** Indices into `nodes` of the inference program (same tensors, same arena offsets, state as it is now). */
+  readonly inferenceNodes: readonly number[];
+}
+
+/** True for a tensor training updates in place: it has an initial value but is not a constant. */
+export function isState(graph: Graph, id: number): boolean {
+  return graph.training?.state.includes(id) ?? false;
 }
 
 export function elementCount(shape: readonly number[]): number {

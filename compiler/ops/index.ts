@@ -63,7 +63,7 @@ export const OPS: readonly AnyOpDef[] = [
 ];
 
 const byName = new Map(OPS.map((d) => [d.name, d]));
-const byTfliteCode = new Map(OPS.map((d) => [d.tflite.code, d]));
+const byTfliteCode = new Map(OPS.flatMap((d) => (d.tflite ? [[d.tflite.code, d] as const] : [])));
 
 export function opDef(name: string): AnyOpDef {
   const def = byName.get(name);

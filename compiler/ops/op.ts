@@ -32,9 +32,12 @@ export type KernelArg =
   /** A 32-bit integer literal. */
   | { readonly kind: 'int'; readonly value: number }
   /** A table fixed at compile time (per-channel multipliers, LUTs), placed in flash. */
-  | { readonly kind: 'table'; readonly dtype: 'int8' | 'int16' | 'int32'; readonly values: readonly number[] }
+  | { readonly kind: 'table'; readonly dtype: TableDType; readonly values: readonly number[] }
   /** Pointer to this call's scratch buffer (`scratchBytes` of the prepared op). */
   | { readonly kind: 'scratch' };
+
+/** Element types of compile-time tables; float32 only for training kernels (gradient scales). */
+export type TableDType = 'int8' | 'int16' | 'int32' | 'float32';
 
 export interface KernelCall {
   /** Symbol shared by runtime/c/kernels/<name>.c and the WASM runtime. */
@@ -70,7 +73,8 @@ export interface OutputType {
 export interface OpDef<A extends object = object, P = unknown> {
   /** IR name, PascalCase: 'Conv2D'. */
   readonly name: string;
-  readonly tflite: TfliteBinding<A>;
+  /** Absent for operators no model file contains (the training step's gradient and update ops). */
+  readonly tflite?: TfliteBinding<A>;
   /** Output shapes from input tensors; throws InvalidModelError / UnsupportedError naming the problem. */
   infer(inputs: readonly (Tensor | null)[], attrs: A): OutputType[];
   /** Compile-time work: checks types/quantization, computes multipliers, LUTs, loop bounds. */
@@ -86,7 +90,7 @@ export const arg = {
   input: (ctx: PrepareContext<object>, i: number): KernelArg => ({ kind: 'tensor', tensor: ctx.node.inputs[i]!, write: false }),
   output: (ctx: PrepareContext<object>, i = 0): KernelArg => ({ kind: 'tensor', tensor: ctx.node.outputs[i]!, write: true }),
   int: (value: number): KernelArg => ({ kind: 'int', value }),
-  table: (dtype: 'int8' | 'int16' | 'int32', values: readonly number[]): KernelArg => ({ kind: 'table', dtype, values }),
+  table: (dtype: TableDType, values: readonly number[]): KernelArg => ({ kind: 'table', dtype, values }),
   scratch: (): KernelArg => ({ kind: 'scratch' }),
 };
 

@@ -36,7 +36,7 @@ test('leaky relu: host C and wasm (SIMD, scalar) equal the reference', async () 
 });
 
 test('leaky relu: alpha is read as float32, like the .tflite stores it', () => {
-  assert.equal(leakyRelu.tflite.attrs({ alpha: Math.fround(0.2) }), { alpha: Math.fround(0.2) });
+  assert.equal(leakyRelu.tflite!.attrs({ alpha: Math.fround(0.2) }), { alpha: Math.fround(0.2) });
   // 0.2 and its float32 rounding give the same table.
   const q = { scale: 0.05, zeroPoint: -5 };
   const o = { scale: 0.045, zeroPoint: 10 };

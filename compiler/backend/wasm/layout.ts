@@ -58,7 +58,7 @@ const INT16_WEIGHTS: ReadonlyMap<string, number> = new Map([
 ]);
 
 function tableBytes(a: Extract<KernelArg, { kind: 'table' }>): Uint8Array {
-  const typed = a.dtype === 'int8' ? Int8Array.from(a.values) : a.dtype === 'int16' ? Int16Array.from(a.values) : Int32Array.from(a.values);
+  const typed = { int8: Int8Array, int16: Int16Array, int32: Int32Array, float32: Float32Array }[a.dtype].from(a.values);
   return new Uint8Array(typed.buffer); // wasm is little-endian, like every host Node runs on
 }
 

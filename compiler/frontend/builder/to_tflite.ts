@@ -36,6 +36,7 @@ export function graphToTflite(graph: Graph): Uint8Array {
     tensors,
     operators: graph.nodes.map((n, index) => {
       const binding = opDef(n.op).tflite;
+      if (!binding) throw new Error(`${n.op} has no TFLite form`);
       return {
         index,
         opcode: binding.code,

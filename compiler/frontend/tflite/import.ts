@@ -98,7 +98,7 @@ function importOperator(op: TfliteOperator, tensors: readonly Tensor[], checkInd
   if (!def) throw new UnsupportedError(`${label} is not supported by tinyforge; ${describeIo()}`);
   if (outputs.some((id) => id < 0)) throw new InvalidModelError(`${label}: an output tensor index is -1`);
   try {
-    const attrs = def.tflite.attrs(op.options);
+    const attrs = def.tflite!.attrs(op.options);
     const node: Node = { id: op.index, op: def.name, inputs, outputs, attrs, origin: label };
     checkOutputShapes(node, def.infer(inputs.map((id) => (id < 0 ? null : tensors[id]!)), attrs), tensors);
     return node;
