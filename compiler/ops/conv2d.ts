@@ -11,7 +11,7 @@
 import type { Activation, Node, Padding, Tensor } from '../ir/graph.ts';
 import { describeNode, describeTensor } from '../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../errors.ts';
-import type { OpDef, PrepareContext } from './op.ts';
+import type { KernelArg, OpDef, PrepareContext } from './op.ts';
 import { arg } from './op.ts';
 import { activationFromTflite, activationToTflite } from './common/activation.ts';
 import { computePadding, paddingFromTflite, paddingToTflite } from './common/conv_geometry.ts';
@@ -86,6 +86,21 @@ export function checkWeightQuant(w: Tensor, channels: number, axis: number, ctx:
   if (q.zeroPoint.some((z) => z !== 0)) {
     throw new UnsupportedError(`${describeNode(ctx.node as Node)}: weights ${describeTensor(w)} have a non-zero zero point (int8 weights must be symmetric)`);
   }
+}
+
+/**
+ * The kernel argument for a bias tensor training keeps up to date (input `index` of a trained layer, see
+ * compiler/train), or undefined for a frozen layer, whose kernel reads a table computed here.
+ */
+export function trainedBias(ctx: PrepareContext<object>, index: number): KernelArg | undefined {
+  const id = ctx.node.inputs[index];
+  return id !== undefined && id >= 0 ? arg.input(ctx, index) : undefined;
+}
+
+/** A trained layer's saturated biases from its folded ones: folded[o] - input_offset * sum of row o of `weights`. */
+export function unfoldBiases(folded: Int32Array, weights: Int8Array, inputOffset: number): Int32Array {
+  const taps = weights.length / folded.length;
+  return folded.map((f, o) => f - inputOffset * weights.subarray(o * taps, (o + 1) * taps).reduce((s, v) => s + v, 0));
 }
 
 /** The optional int32 bias of a conv-like op, as a constant of `channels` values (zeros when absent). */
@@ -184,6 +199,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
     // Every output starts from bias[o] + input_offset * sum W[o]: exact, as the kernels read taps outside the image as
     // the input zero point (whose (x + input_offset) * w is 0, as in TFLite, where they are skipped).
     const folded = channelSums((v) => v).map((sum, o) => saturation.biases[o]! + inputOffset * sum);
+    const foldedArg = trainedBias(ctx, 3) ?? arg.table('int32', folded);
     const requant = [arg.table('int32', multipliers), arg.table('int32', shifts), arg.int(params.outputOffset), arg.int(min), arg.int(max)];
     const macs = batches * g.outH * g.outW * outC * taps;
     if (filterH === 1 && filterW === 1) {
@@ -193,7 +209,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
         kernel: {
           name: 'conv2d_1x1_s8',
           args: [
-            arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', folded), arg.output(ctx),
+            arg.input(ctx, 0), arg.input(ctx, 1), foldedArg, arg.output(ctx),
             arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(outC),
             arg.int(a.strideH), arg.int(a.strideW), ...requant,
           ],
@@ -209,7 +225,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
       kernel: {
         name: 'conv2d_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', folded), arg.output(ctx), arg.scratch(),
+          arg.input(ctx, 0), arg.input(ctx, 1), foldedArg, arg.output(ctx), arg.scratch(),
           arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(outC),
           arg.int(filterH), arg.int(filterW), arg.int(a.strideH), arg.int(a.strideW), arg.int(a.dilationH), arg.int(a.dilationW),
           arg.int(g.padTop), arg.int(g.padLeft), arg.int(-inputOffset), ...requant,
@@ -223,12 +239,14 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
 
   /**
    * Literally TFLite's reference_integer_ops::ConvPerChannel (no folding), so that it checks the kernels' folding; the
-   * bias is the saturated one, which equals the model's unless the accumulator could overflow.
+   * bias is the saturated one, which equals the model's unless the accumulator could overflow. A trained layer
+   * (input 3, its folded bias, see compiler/train) has its bias in that state tensor.
    */
-  evaluate(p, [input, weights], [output]) {
+  evaluate(p, [input, weights, , trainedFolded], [output]) {
     const x = input as Int8Array;
     const w = weights as Int8Array;
     const y = output as Int8Array;
+    const biases = trainedFolded ? unfoldBiases(trainedFolded as Int32Array, w, p.inputOffset) : p.biases;
     let at = 0;
     for (let n = 0; n < p.batches; n++) {
       for (let oy = 0; oy < p.outH; oy++) {
@@ -248,7 +266,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
                 for (let ic = 0; ic < p.inC; ic++) acc += w[wAt + ic]! * (x[xAt + ic]! + p.inputOffset);
               }
             }
-            acc += p.biases[oc]!;
+            acc += biases[oc]!;
             acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[oc]!, p.shifts[oc]!, p.rounding) + p.outputOffset;
             y[at++] = saturate(acc, p.actMin, p.actMax);
           }

@@ -20,7 +20,7 @@ import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, zeroPointOf } from './common/quant.ts';
 import { requireConstant, requireInt8 } from './common/checks.ts';
 import { describeSaturation, saturateBiases } from './common/bias.ts';
-import { biasValues, channelMultipliers, checkWeightQuant, checkWindowAttrs, nhwc } from './conv2d.ts';
+import { biasValues, channelMultipliers, checkWeightQuant, checkWindowAttrs, nhwc, trainedBias } from './conv2d.ts';
 
 export interface DepthwiseConv2DAttrs {
   readonly padding: Padding;
@@ -152,7 +152,7 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
       kernel: {
         name: 'depthwise_conv2d_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(biases)), arg.table('int32', folded), arg.output(ctx),
+          arg.input(ctx, 0), arg.input(ctx, 1), trainedBias(ctx, 3) ?? arg.table('int32', Array.from(biases)), trainedBias(ctx, 4) ?? arg.table('int32', folded), arg.output(ctx),
           arg.int(batches), arg.int(inH), arg.int(inW), arg.int(inC), arg.int(g.outH), arg.int(g.outW), arg.int(depthMultiplier),
           arg.int(filterH), arg.int(filterW), arg.int(a.strideH), arg.int(a.strideW), arg.int(a.dilationH), arg.int(a.dilationW),
           arg.int(g.padTop), arg.int(g.padLeft), arg.int(inputOffset),
@@ -167,9 +167,11 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
 
   /**
    * Literally TFLite's reference_integer_ops::DepthwiseConvPerChannel (no folding), so that it checks the kernel's
-   * folding; the bias is the saturated one, which equals the model's unless the accumulator could overflow.
+   * folding; the bias is the saturated one, which equals the model's unless the accumulator could overflow. A
+   * trained layer reads its saturated bias from input 3 (compiler/train keeps it up to date).
    */
-  evaluate(p, [input, weights], [output]) {
+  evaluate(p, [input, weights, , trainedBiases], [output]) {
+    const biases = (trainedBiases as Int32Array | null | undefined) ?? p.biases;
     const x = input as Int8Array;
     const w = weights as Int8Array;
     const y = output as Int8Array;
@@ -194,7 +196,7 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
                   acc += w[(ky * p.filterW + kx) * outC + oc]! * (xv + p.inputOffset);
                 }
               }
-              acc += p.biases[oc]!;
+              acc += biases[oc]!;
               acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[oc]!, p.shifts[oc]!, p.rounding) + p.outputOffset;
               y[at++] = saturate(acc, p.actMin, p.actMax);
             }

@@ -10,7 +10,7 @@ import type { RoundingArithmetic } from './common/fixed_point.ts';
 import { activationRange, zeroPointOf } from './common/quant.ts';
 import { requireInt8, requireConstant } from './common/checks.ts';
 import { describeSaturation, saturateBiases } from './common/bias.ts';
-import { biasValues, channelMultipliers } from './conv2d.ts';
+import { biasValues, channelMultipliers, trainedBias } from './conv2d.ts';
 
 export interface FullyConnectedAttrs {
   readonly activation: Activation;
@@ -82,7 +82,7 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
       kernel: {
         name: 'fully_connected_s8',
         args: [
-          arg.input(ctx, 0), arg.input(ctx, 1), arg.table('int32', Array.from(foldedBias)), arg.output(ctx),
+          arg.input(ctx, 0), arg.input(ctx, 1), trainedBias(ctx, 3) ?? arg.table('int32', Array.from(foldedBias)), arg.output(ctx),
           arg.int(batches), arg.int(inDepth), arg.int(outDepth), arg.table('int32', multipliers), arg.table('int32', shifts),
           arg.int(params.outputOffset), arg.int(min), arg.int(max),
         ],
@@ -93,13 +93,15 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
     };
   },
 
-  evaluate(p, [input, weights], [output]) {
+  /** A trained layer reads its folded bias from input 3 (compiler/train keeps it up to date). */
+  evaluate(p, [input, weights, , trainedFolded], [output]) {
     const x = input as Int8Array;
     const w = weights as Int8Array;
     const y = output as Int8Array;
+    const foldedBias = (trainedFolded as Int32Array | null | undefined) ?? p.foldedBias;
     for (let b = 0; b < p.batches; b++) {
       for (let o = 0; o < p.outDepth; o++) {
-        let acc = p.foldedBias[o]!;
+        let acc = foldedBias[o]!;
         for (let d = 0; d < p.inDepth; d++) acc += x[b * p.inDepth + d]! * w[o * p.inDepth + d]!;
         acc = multiplyByQuantizedMultiplier(acc | 0, p.multipliers[o]!, p.shifts[o]!, p.rounding) + p.outputOffset;
         y[b * p.outDepth + o] = saturate(acc, p.actMin, p.actMax);

@@ -27,6 +27,10 @@ import { mul } from './mul.ts';
 import { averagePool2d } from './average_pool2d.ts';
 import { maxPool2d } from './max_pool2d.ts';
 import { mean } from './mean.ts';
+import {
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
+  depthwiseConv2dWeightUpdate, foldBias, reshapeGradient, saveMask, sliceChannels, softmaxCrossEntropy,
+} from './train/index.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -60,6 +64,19 @@ export const OPS: readonly AnyOpDef[] = [
   averagePool2d,
   maxPool2d,
   mean,
+  softmaxCrossEntropy,
+  saveMask,
+  applyMask,
+  sliceChannels,
+  conv2dBackpropInput,
+  depthwiseConv2dBackpropInput,
+  biasUpdate,
+  conv2dWeightUpdate,
+  depthwiseConv2dWeightUpdate,
+  foldBias,
+  addGradients,
+  averagePool2dBackprop,
+  reshapeGradient,
 ];
 
 const byName = new Map(OPS.map((d) => [d.name, d]));

@@ -89,6 +89,8 @@ export interface OpDef<A extends object = object, P = unknown> {
 export const arg = {
   input: (ctx: PrepareContext<object>, i: number): KernelArg => ({ kind: 'tensor', tensor: ctx.node.inputs[i]!, write: false }),
   output: (ctx: PrepareContext<object>, i = 0): KernelArg => ({ kind: 'tensor', tensor: ctx.node.outputs[i]!, write: true }),
+  /** A state input the kernel updates in place (training: a trainable parameter, the random generator). */
+  updated: (ctx: PrepareContext<object>, i: number): KernelArg => ({ kind: 'tensor', tensor: ctx.node.inputs[i]!, write: true }),
   int: (value: number): KernelArg => ({ kind: 'int', value }),
   table: (dtype: TableDType, values: readonly number[]): KernelArg => ({ kind: 'table', dtype, values }),
   scratch: (): KernelArg => ({ kind: 'scratch' }),

@@ -5,7 +5,7 @@
 import type { TensorData } from '../ir/dtype.ts';
 import { allocData } from '../ir/dtype.ts';
 import { elementCount, tensorBytes } from '../ir/graph.ts';
-import type { PreparedGraph } from '../passes/prepare.ts';
+import type { PreparedGraph, PreparedNode } from '../passes/prepare.ts';
 import { opDef } from '../ops/index.ts';
 import { InvalidModelError } from '../errors.ts';
 
@@ -26,12 +26,22 @@ export function runReference(pg: PreparedGraph, inputs: readonly Uint8Array[]): 
     new Uint8Array(data.buffer).set(bytes);
     values.set(id, data);
   });
-  const valueOf = (id: number): TensorData | null => {
-    if (id < 0) return null;
-    const constant = graph.tensors[id]!.data;
-    return constant ?? values.get(id) ?? null;
-  };
-  for (const { node, prepared } of pg.nodes) {
+  execute(pg, pg.nodes, values);
+  return graph.outputs.map((id) => {
+    const data = values.get(id) ?? graph.tensors[id]!.data;
+    if (!data) throw new InvalidModelError(`output tensor ${id} is never computed`);
+    return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
+  });
+}
+
+/**
+ * Runs `nodes` in order. `values` holds the tensors computed so far, the inputs and any state (trainable
+ * parameters, which take precedence over their initial data); outputs are added to it.
+ */
+export function execute(pg: PreparedGraph, nodes: readonly PreparedNode[], values: Map<number, TensorData>): void {
+  const { graph } = pg;
+  const valueOf = (id: number): TensorData | null => (id < 0 ? null : (values.get(id) ?? graph.tensors[id]!.data ?? null));
+  for (const { node, prepared } of nodes) {
     const def = opDef(node.op);
     const ins = node.inputs.map(valueOf);
     if (def.aliasesInput) {
@@ -46,9 +56,4 @@ export function runReference(pg: PreparedGraph, inputs: readonly Uint8Array[]): 
     def.evaluate(prepared.params, ins, outs);
     node.outputs.forEach((id, i) => values.set(id, outs[i]!));
   }
-  return graph.outputs.map((id) => {
-    const data = valueOf(id);
-    if (!data) throw new InvalidModelError(`output tensor ${id} is never computed`);
-    return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength));
-  });
 }

@@ -1,0 +1,324 @@
+/**
+ * @fileoverview Builds the training step at compile time: the forward graph, the loss, and a backward graph made
+ * from each operator's gradient rule, in one schedule the planner and every backend treat like any other.
+ *
+ * - Only tensors downstream of a trained layer need gradients: every other backward op is never created (the
+ *   pruning of the paper's engine), and frozen layers before the first trained one run forward only.
+ * - The backward pass visits the forward nodes in reverse. For a layer: mask its output gradient (the clamp's
+ *   straight-through rule), compute the input gradient while the weights are still the ones the forward pass
+ *   used, then update bias and weights in place right away and refresh the folded bias the forward kernel reads:
+ *   no weight gradient buffer exists, and each output gradient dies as soon as its layer is done.
+ * - The forward pass keeps what the backward pass needs and no more: one mask bit per element of each output a
+ *   gradient crosses, and each trained layer's input (only its first k channels for a partial update).
+ */
+import type { Activation, Attrs, Graph, Node, QuantParams, Tensor, TrainingStep } from '../ir/graph.ts';
+import { describeNode } from '../ir/graph.ts';
+import type { DType, TensorData } from '../ir/dtype.ts';
+import { UnsupportedError, UserError } from '../errors.ts';
+import { opDef } from '../ops/index.ts';
+import { computePadding } from '../ops/common/conv_geometry.ts';
+import type { Padding } from '../ir/graph.ts';
+import { activationRange, channelScale, scaleOf, zeroPointOf } from '../ops/common/quant.ts';
+import { foldBias } from '../ops/train/fold_bias.ts';
+import type { WindowAttrs } from '../ops/train/geometry.ts';
+import type { TrainableLayer } from './layers.ts';
+import type { LayerUpdate, UpdatePlan } from './update_spec.ts';
+
+/** Ops whose gradient passes unchanged in value to the input: reshapes, and the softmax the loss replaces. */
+const CLASSIFIER_TAIL = new Set(['Reshape', 'Squeeze', 'ExpandDims', 'Softmax']);
+
+interface ConvLikeAttrs {
+  readonly padding: Padding;
+  readonly strideH: number;
+  readonly strideW: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+  readonly activation: Activation;
+}
+
+export class TrainingStepBuilder {
+  private readonly tensors: Tensor[];
+  private readonly nodes: Node[] = [];
+  private readonly inference: number[] = [];
+  /** Tensor id -> id of its gradient tensor, complete once every consumer has been visited. */
+  private readonly gradients = new Map<number, number>();
+  private readonly masks = new Map<number, number>();
+  private readonly savedInputs = new Map<number, number>();
+  /** Forward node index -> the inputs its trained layer reads (weights, bias, folded state). */
+  private readonly layerInputs = new Map<number, readonly number[]>();
+  private readonly trainedWeights: number[] = [];
+  private readonly trainedBiases: number[] = [];
+  private readonly derived: number[] = [];
+  private label = -1;
+  private learningRate = -1;
+  private random = -1;
+
+  constructor(
+    private readonly model: Graph,
+    private readonly layers: readonly TrainableLayer[],
+    private readonly plan: UpdatePlan,
+    private readonly seed: number,
+  ) {
+    this.tensors = [...model.tensors];
+  }
+
+  build(): Graph {
+    const { model } = this;
+    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+      throw new UserError(`training needs a model with one input and one output; this one has ${model.inputs.length} and ${model.outputs.length}`);
+    }
+    const classifier = this.layers[this.layers.length - 1]!;
+    this.checkClassifierTail(classifier);
+    const logits = classifier.node.outputs[0]!;
+    this.label = this.addTensor('label', [1], 'int32');
+    this.learningRate = this.addTensor('learning_rate', [1], 'float32');
+    this.random = this.addTensor('stochastic_rounding_state', [1], 'int32', null, Int32Array.of(this.seed >>> 0 || 1));
+
+    const needsGradient = this.tensorsNeedingGradient(classifier.nodeIndex);
+    for (let i = 0; i <= classifier.nodeIndex; i++) this.forward(i, needsGradient);
+
+    const loss = this.addTensor('loss', [1], 'float32');
+    const dLogits = this.addTensor('logits_gradient', this.tensors[logits]!.shape, 'float32');
+    this.addNode('SoftmaxCrossEntropy', [logits, this.label], [loss], {}, 'loss', [dLogits]);
+    this.gradients.set(logits, dLogits);
+    for (let i = classifier.nodeIndex; i >= 0; i--) {
+      const node = model.nodes[i]!;
+      if (needsGradient.has(node.outputs[0]!)) this.backward(i, needsGradient);
+    }
+
+    const training: TrainingStep = {
+      image: model.inputs[0]!,
+      label: this.label,
+      learningRate: this.learningRate,
+      loss,
+      logits,
+      state: [...this.trainedWeights, ...this.trainedBiases, ...this.derived, this.random],
+      inferenceNodes: this.inference,
+    };
+    return {
+      ...model,
+      tensors: this.tensors,
+      nodes: this.nodes,
+      inputs: [model.inputs[0]!, this.label, this.learningRate],
+      outputs: [loss],
+      training,
+    };
+  }
+
+  /** After the classifier only reshapes and a softmax may follow: the loss reads the classifier's int8 output. */
+  private checkClassifierTail(classifier: TrainableLayer): void {
+    for (const node of this.model.nodes.slice(classifier.nodeIndex + 1)) {
+      if (!CLASSIFIER_TAIL.has(node.op)) {
+        throw new UnsupportedError(`${describeNode(node)}: training needs the last convolution or fully connected layer to produce the logits; ${node.op} follows it`);
+      }
+    }
+  }
+
+  private tensorsNeedingGradient(last: number): Set<number> {
+    const needs = new Set<number>();
+    this.model.nodes.slice(0, last + 1).forEach((node, i) => {
+      if (this.plan.has(i) || node.inputs.some((id) => needs.has(id))) node.outputs.forEach((id) => needs.add(id));
+    });
+    return needs;
+  }
+
+  private forward(index: number, needsGradient: ReadonlySet<number>): void {
+    const node = this.model.nodes[index]!;
+    const update = this.plan.get(index);
+    const layer = this.layers.find((l) => l.nodeIndex === index);
+    let inputs = node.inputs;
+    if (layer && update) {
+      if (update.weightChannels > 0) this.saveLayerInput(layer, update);
+      inputs = this.trainableInputs(layer, update);
+      this.layerInputs.set(index, inputs);
+    }
+    this.inference.push(this.nodes.length);
+    this.addNode(node.op, inputs, node.outputs, node.attrs, node.origin);
+    const output = node.outputs[0]!;
+    const range = this.maskRange(node);
+    if (needsGradient.has(output) && range) {
+      const y = this.tensors[output]!;
+      const mask = this.addTensor(`${y.name}_mask`, [Math.ceil(y.shape.reduce((a, b) => a * b, 1) / 8)], 'uint8');
+      this.addNode('SaveMask', [output], [mask], range, `${node.origin} (saved mask)`);
+      this.masks.set(output, mask);
+    }
+  }
+
+  /** The exclusive range inside which an int8 output passes its gradient; null where none is clamped. */
+  private maskRange(node: Node): { lo: number; hi: number } | null {
+    if (!['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Add'].includes(node.op)) return null;
+    const activation = (node.attrs as { activation?: Activation }).activation ?? 'none';
+    const { min, max } = activationRange(activation, this.tensors[node.outputs[0]!]!);
+    return { lo: min, hi: max };
+  }
+
+  private saveLayerInput(layer: TrainableLayer, update: LayerUpdate): void {
+    const x = layer.node.inputs[0]!;
+    if (update.weightChannels === layer.channels) {
+      this.savedInputs.set(layer.nodeIndex, x);
+      return;
+    }
+    const t = this.tensors[x]!;
+    const saved = this.addTensor(`${t.name}_first${update.weightChannels}`, [...t.shape.slice(0, -1), update.weightChannels], 'int8', t.quant);
+    this.addNode('SliceChannels', [x], [saved], { keep: update.weightChannels }, `${layer.node.origin} (saved input channels)`);
+    this.savedInputs.set(layer.nodeIndex, saved);
+  }
+
+  /**
+   * A trained layer's forward inputs: its weights and bias (state where they train) and the state tensors its
+   * kernel reads instead of compile-time tables: the folded bias, and a depthwise layer's saturated bias.
+   */
+  private trainableInputs(layer: TrainableLayer, update: LayerUpdate): number[] {
+    const [x, w] = layer.node.inputs as [number, number];
+    let bias = layer.node.inputs[2] ?? -1;
+    if (bias < 0) bias = this.addTensor(`${layer.node.origin} bias`, [layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!], 'int32', null, new Int32Array(layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!));
+    if (update.weightChannels > 0) this.trainedWeights.push(w);
+    if (update.bias) this.trainedBiases.push(bias);
+    const { saturated, folded } = this.foldedState(layer, bias);
+    return layer.kind === 'depthwise' ? [x, w, bias, saturated!, folded] : [x, w, bias, folded];
+  }
+
+  private foldedState(layer: TrainableLayer, bias: number): { saturated: number | null; folded: number } {
+    const depthwise = layer.kind === 'depthwise';
+    const channels = depthwise ? layer.channels : layer.weights.shape[0]!;
+    const attrs = this.foldAttrs(layer);
+    const data = { saturated: depthwise ? new Int32Array(channels) : null, folded: new Int32Array(channels) };
+    const taps = layer.weights.shape.reduce((a, b) => a * b, 1) / channels;
+    foldBias.evaluate({ ...attrs, channels, taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
+    const name = this.tensors[layer.node.outputs[0]!]!.name;
+    const saturated = data.saturated ? this.addTensor(`${name}_saturated_bias`, [channels], 'int32', null, data.saturated) : null;
+    const folded = this.addTensor(`${name}_folded_bias`, [channels], 'int32', null, data.folded);
+    this.derived.push(...(saturated === null ? [] : [saturated]), folded);
+    return { saturated, folded };
+  }
+
+  private foldAttrs(layer: TrainableLayer): { depthwise: boolean; inputOffset: number; maxInput: number } {
+    const inputOffset = -zeroPointOf(this.tensors[layer.node.inputs[0]!]!);
+    return { depthwise: layer.kind === 'depthwise', inputOffset, maxInput: Math.max(Math.abs(-128 + inputOffset), Math.abs(127 + inputOffset)) };
+  }
+
+  private backward(index: number, needsGradient: ReadonlySet<number>): void {
+    const node = this.model.nodes[index]!;
+    const output = node.outputs[0]!;
+    const dy = this.gradients.get(output);
+    if (dy === undefined) return;
+    const masked = this.masked(node, dy);
+    const input = node.inputs[0]!;
+    const passTo = (id: number, gradient: number) => {
+      if (needsGradient.has(id)) this.addGradient(id, gradient, node);
+    };
+    switch (node.op) {
+      case 'Conv2D':
+      case 'DepthwiseConv2D':
+      case 'FullyConnected':
+        this.layerBackward(this.layers.find((l) => l.nodeIndex === index)!, masked, needsGradient.has(input));
+        return;
+      case 'Add':
+        node.inputs.forEach((id) => passTo(id, masked));
+        return;
+      case 'AveragePool2D':
+      case 'Mean':
+        if (needsGradient.has(input)) this.addGradient(input, this.poolBackward(node, masked), node);
+        return;
+      default:
+        if (opDef(node.op).aliasesInput) {
+          if (needsGradient.has(input)) this.addGradient(input, this.gradientTensor(input, 'ReshapeGradient', [masked], {}, node), node);
+          return;
+        }
+        throw new UnsupportedError(`${describeNode(node)}: training cannot take gradients through ${node.op}; train only layers after it`);
+    }
+  }
+
+  private masked(node: Node, dy: number): number {
+    const mask = this.masks.get(node.outputs[0]!);
+    if (mask === undefined) return dy;
+    const out = this.addTensor(`${this.tensors[node.outputs[0]!]!.name}_masked_gradient`, this.tensors[dy]!.shape, 'float32');
+    this.addNode('ApplyMask', [dy, mask], [out], {}, `${node.origin} (gradient)`);
+    return out;
+  }
+
+  private layerBackward(layer: TrainableLayer, dy: number, inputNeedsGradient: boolean): void {
+    const { node } = layer;
+    const x = node.inputs[0]!;
+    const w = node.inputs[1]!;
+    const window = this.windowAttrs(layer);
+    const depthwise = layer.kind === 'depthwise';
+    if (inputNeedsGradient) {
+      this.addGradient(x, this.gradientTensor(x, depthwise ? 'DepthwiseConv2DBackpropInput' : 'Conv2DBackpropInput', [dy, w], window, node), node);
+    }
+    const update = this.plan.get(layer.nodeIndex);
+    if (!update) return;
+    const [, , bias, ...state] = this.layerInputs.get(layer.nodeIndex)!;
+    const origin = `${node.origin} (update)`;
+    if (update.bias) {
+      const sx = scaleOf(this.tensors[x]!);
+      const channels = this.tensors[bias!]!.shape[0]!;
+      const invScale = Array.from({ length: channels }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
+      this.addNode('BiasUpdate', [dy, bias!, this.learningRate], [], { invScale }, origin);
+    }
+    if (update.weightChannels > 0) {
+      const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
+      this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, w, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
+    }
+    const [saturated, folded] = depthwise ? state : [-1, state[0]!];
+    this.addNode('FoldBias', [w, bias!, saturated!, folded!], [], this.foldAttrs(layer), origin);
+  }
+
+  private windowAttrs(layer: TrainableLayer): WindowAttrs {
+    if (layer.kind === 'fully_connected') return { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
+    const a = layer.node.attrs as unknown as ConvLikeAttrs;
+    const [, inH, inW] = this.tensors[layer.node.inputs[0]!]!.shape as [number, number, number, number];
+    const [, kh, kw] = layer.weights.shape as [number, number, number, number];
+    const g = computePadding(inH, inW, kh, kw, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padding);
+    return { strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW, padTop: g.padTop, padLeft: g.padLeft };
+  }
+
+  private poolBackward(node: Node, dy: number): number {
+    const input = this.tensors[node.inputs[0]!]!;
+    if (input.shape.length !== 4) throw new UnsupportedError(`${describeNode(node)}: training needs a 4-D NHWC input to ${node.op}`);
+    const [, inH, inW] = input.shape as [number, number, number, number];
+    let attrs: Attrs;
+    if (node.op === 'Mean') {
+      const axes = this.tensors[node.inputs[1]!]?.data;
+      const spatial = axes && [...axes].map(Number).sort().join() === '1,2';
+      if (!spatial) throw new UnsupportedError(`${describeNode(node)}: training takes gradients through a mean over height and width only`);
+      attrs = { filterH: inH, filterW: inW, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 };
+    } else {
+      const a = node.attrs as unknown as { padding: Padding; strideH: number; strideW: number; filterH: number; filterW: number };
+      const g = computePadding(inH, inW, a.filterH, a.filterW, a.strideH, a.strideW, 1, 1, a.padding);
+      attrs = { filterH: a.filterH, filterW: a.filterW, strideH: a.strideH, strideW: a.strideW, padTop: g.padTop, padLeft: g.padLeft };
+    }
+    return this.gradientTensor(node.inputs[0]!, 'AveragePool2DBackprop', [dy], attrs, node);
+  }
+
+  /** A node computing the gradient of forward tensor `of`; returns the new gradient tensor. */
+  private gradientTensor(of: number, op: string, inputs: readonly number[], attrs: Attrs, node: Node): number {
+    const t = this.tensors[of]!;
+    const out = this.addTensor(`${t.name}_gradient_from_${node.id}`, t.shape, 'float32');
+    this.addNode(op, inputs, [out], attrs, `${node.origin} (gradient)`);
+    return out;
+  }
+
+  /** Gradients from several consumers add up (a residual block's input); `from` is the consumer. */
+  private addGradient(of: number, gradient: number, from: Node): void {
+    const existing = this.gradients.get(of);
+    if (existing === undefined) {
+      this.gradients.set(of, gradient);
+      return;
+    }
+    const t = this.tensors[of]!;
+    const sum = this.addTensor(`${t.name}_gradient_sum`, t.shape, 'float32');
+    this.addNode('AddGradients', [existing, gradient], [sum], {}, `${from.origin} (gradient sum)`);
+    this.gradients.set(of, sum);
+  }
+
+  private addTensor(name: string, shape: readonly number[], dtype: DType, quant: QuantParams | null = null, data: TensorData | null = null): number {
+    const id = this.tensors.length;
+    this.tensors.push({ id, name, shape, dtype, quant, data });
+    return id;
+  }
+
+  private addNode(op: string, inputs: readonly number[], outputs: readonly number[], attrs: object, origin: string, extraOutputs: readonly number[] = []): void {
+    this.nodes.push({ id: this.nodes.length, op, inputs, outputs: [...outputs, ...extraOutputs], attrs: attrs as Attrs, origin });
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The training step compiler/train builds: its inference program computes exactly what the model did; sparse
+ * update prunes every backward op that feeds no update; each layer's updates follow its gradient at once; no
+ * weight gradient buffer exists; partial updates save only the channels they need; bad --update / --classes
+ * options and layers training cannot differentiate through are refused with the reason.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Graph } from '../../compiler/ir/graph.ts';
+import { elementCount } from '../../compiler/ir/graph.ts';
+import { loadModelFile } from '../../compiler/load_model.ts';
+import { buildTrainingGraph } from '../../compiler/train/index.ts';
+import { prepareGraph } from '../../compiler/passes/prepare.ts';
+import { runReference } from '../../compiler/reference/interpreter.ts';
+import { ReferenceTrainer } from '../../compiler/reference/training.ts';
+import { GraphBuilder } from '../../compiler/frontend/builder/builder.ts';
+import { Random } from '../../compiler/frontend/builder/random.ts';
+import { UnsupportedError, UserError } from '../../compiler/errors.ts';
+import { SHARED } from '../helpers/shared.ts';
+
+const RESNET = `${SHARED}/models/mlperf-tiny/pretrainedResnet_quant.tflite`;
+const MCUNET = `${SHARED}/models/paper/mcunet-5fps.qdq.onnx`;
+const SCHEMES = `${SHARED}/models/paper/schemes.json`;
+
+const randomImage = (g: Graph, seed: number) => new Uint8Array(new Random(seed).int8Array(elementCount(g.tensors[g.inputs[0]!]!.shape)).buffer);
+
+function classifierOutput(g: Graph): number {
+  const layers = g.nodes.filter((n) => ['Conv2D', 'FullyConnected'].includes(n.op));
+  return layers[layers.length - 1]!.outputs[0]!;
+}
+
+for (const [name, file, update] of [['resnet-8', RESNET, 'full'], ['mcunet-5fps', MCUNET, `${SCHEMES}#mcunet-5fps/49kb`]] as const) {
+  test(`${name}: before any step, the training build's inference equals the model's (trained layers read their state)`, () => {
+    const model = loadModelFile(file);
+    const rounding = model.rounding ?? 'double';
+    const training = buildTrainingGraph(model, { update });
+    const trainer = new ReferenceTrainer(prepareGraph(training, { rounding }));
+    const original = prepareGraph({ ...model, outputs: [classifierOutput(model)] }, { rounding });
+    for (const seed of [1, 2]) {
+      const image = randomImage(model, seed);
+      assert.equal(trainer.invoke(image), runReference(original, [image])[0]);
+    }
+  });
+}
+
+test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no weight gradient buffer', () => {
+  const training = buildTrainingGraph(loadModelFile(MCUNET), { update: `${SCHEMES}#mcunet-5fps/49kb`, classes: 10 });
+  const { nodes, tensors } = training;
+  const count = (op: string) => nodes.filter((n) => n.op === op).length;
+  assert.is(count('BiasUpdate'), 21, '20 trailing biases and the classifier');
+  assert.is(count('Conv2DWeightUpdate'), 4, 'conv24, conv27, conv30 and the classifier');
+  assert.is(count('SliceChannels'), 3, 'the three partial updates save their first k input channels');
+  assert.equal(nodes.filter((n) => n.op === 'SliceChannels').map((n) => n.attrs['keep']), [12, 24, 24]);
+  const firstBackward = nodes.findIndex((n) => n.op === 'SoftmaxCrossEntropy');
+  const backward = nodes.slice(firstBackward + 1);
+  const layerOf = (origin: string) => Number(/'conv(\d+)_/.exec(origin)?.[1] ?? -1);
+  assert.ok(backward.every((n) => layerOf(n.origin) >= 22 || layerOf(n.origin) === -1), 'no backward op before the first trained layer');
+  assert.ok(!backward.some((n) => n.op === 'Conv2DBackpropInput' && layerOf(n.origin) === 22), 'no input gradient for the first trained layer');
+  // Updates of a layer come right after its gradient: between a layer's first backward op and its last update, no other layer's op runs.
+  for (const layer of new Set(backward.map((n) => layerOf(n.origin)).filter((l) => l >= 0))) {
+    const at = backward.flatMap((n, i) => (layerOf(n.origin) === layer ? [i] : []));
+    assert.is(at[at.length - 1]! - at[0]! + 1, at.length, `conv${layer}: its backward ops and updates are contiguous`);
+  }
+  const weightShapes = new Set(nodes.filter((n) => n.op.endsWith('WeightUpdate')).map((n) => tensors[n.inputs[2]!]!.shape.join('x')));
+  assert.ok(!tensors.some((t) => t.dtype === 'float32' && weightShapes.has(t.shape.join('x'))), 'no float weight gradient tensor');
+});
+
+test('a fresh classifier learns one image: the loss falls over steps', () => {
+  const model = loadModelFile(RESNET);
+  const trainer = new ReferenceTrainer(prepareGraph(buildTrainingGraph(model, { update: 'last:1', classes: 4 }), { rounding: 'double' }));
+  const image = randomImage(model, 3);
+  const losses = Array.from({ length: 4 }, () => trainer.step(image, 2, 0.01));
+  assert.ok(losses[3]! < losses[0]! * 0.8, `losses ${losses.join(', ')}`);
+});
+
+test('bad options and untrainable graphs are refused with the reason', () => {
+  const model = loadModelFile(RESNET);
+  const fails = (pattern: RegExp, type: new (...a: never[]) => Error = UserError) => (e: Error) => e instanceof type && pattern.test(e.message);
+  assert.throws(() => buildTrainingGraph(model, { update: 'some' }), fails(/not bias-only, last:N, full/));
+  assert.throws(() => buildTrainingGraph(model, { update: 'last:99' }), fails(/N must be 1 to 10/));
+  assert.throws(() => buildTrainingGraph(model, { update: 'full', classes: 1 }), fails(/--classes 1/));
+  assert.throws(() => buildTrainingGraph(model, { update: `${SCHEMES}#mcunet-5fps/49kb` }), fails(/node 'conv22_b07_dw', which is not a convolution of this model/));
+  assert.throws(() => buildTrainingGraph(model, { update: `${SCHEMES}#nope/49kb` }), fails(/has no model 'nope'/));
+  assert.throws(() => buildTrainingGraph(model, { update: `/nonexistent.json#m/s` }), fails(/cannot read the scheme file/));
+
+  const b = new GraphBuilder('maxpool-in-the-way', 4);
+  const x = b.input('x', [1, 8, 8, 2], { scale: 0.1, zeroPoint: 0 });
+  const c = b.add('Conv2D', [x, b.weights('w0', [4, 3, 3, 2], 0.01), b.bias('b0', 4, 0.1, 0.01)], { padding: 'same', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'relu' }, { scale: 0.05, zeroPoint: -128 });
+  const p = b.add('MaxPool2D', [c], { padding: 'valid', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'none' }, { scale: 0.05, zeroPoint: -128 });
+  const r = b.add('Reshape', [p, b.int32Constant('shape', [1, 64])], { newShape: [1, 64] }, { scale: 0.05, zeroPoint: -128 });
+  b.output(b.add('FullyConnected', [r, b.weights('w1', [3, 64], 0.01), b.bias('b1', 3, 0.05, 0.01)], { activation: 'none', keepNumDims: false }, { scale: 0.2, zeroPoint: 0 }));
+  assert.throws(() => buildTrainingGraph(b.build(), { update: 'full' }), fails(/operator 1 MaxPool2D: training cannot take gradients through MaxPool2D/, UnsupportedError));
+  assert.not.throws(() => buildTrainingGraph(b.build(), { update: 'last:1' }));
+});
+
+test.run();
