@@ -4,6 +4,8 @@ import { tensorBytes } from './ir/graph.ts';
 import type { PreparedGraph } from './passes/prepare.ts';
 import type { LiveBuffer, MemoryPlan } from './plan/memory.ts';
 import { formatArenaReport } from './plan/report.ts';
+import type { TrainingMemory } from './plan/training_memory.ts';
+import { formatTrainingMemory, trainingMemory } from './plan/training_memory.ts';
 import type { Board } from '../targets/boards.ts';
 import type { Rounding } from './ops/common/fixed_point.ts';
 
@@ -34,6 +36,8 @@ export interface CompileReport {
   readonly rounding: Rounding;
   /** What the compiler changed for numerical safety, per operator (saturated biases). */
   readonly notes: readonly string[];
+  /** Training builds only: the step's peak SRAM by kind. */
+  readonly training: TrainingMemory | null;
   readonly text: string;
 }
 
@@ -69,13 +73,14 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
   });
   const constantBytes = layers.reduce((a, l) => a + l.constantBytes, 0);
   const macs = layers.reduce((a, l) => a + l.macs, 0);
+  const training = trainingMemory(pg, plan);
   const budget = {
-    sram: { needed: plan.arenaBytes + board.stackBytes + board.heapBytes, available: board.ram.bytes },
+    sram: { needed: plan.arenaBytes + (training?.stateBytes ?? 0) + board.stackBytes + board.heapBytes, available: board.ram.bytes },
     flash: { needed: constantBytes, available: board.flash.bytes },
   };
   const peak = { label: plan.peakLabel, live: plan.peakLive };
   const notes = [...(graph.notes ?? []), ...pg.nodes.flatMap(({ node, prepared }) => (prepared.notes ?? []).map((n) => `${node.origin}: ${n}`))];
-  const report = { rounding: pg.options.rounding, layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes };
+  const report = { rounding: pg.options.rounding, layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes, training };
   return { ...report, text: formatReport(graph.name, board, plan, report) };
 }
 
@@ -93,14 +98,16 @@ function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<Comp
     lines.push(`${pad(l.index, 4)}${pad(l.op, 26)}${pad(l.kernel ?? '(alias)', 24)}${pad(l.output, 26)}${pad(l.macs, 12, true)}${pad(l.constantBytes, 10, true)}  ${l.origin}`);
   }
   lines.push('');
-  lines.push(`MACs per inference     ${r.macs}`);
+  lines.push(`MACs per ${r.training ? 'training step' : 'inference'}${r.training ? ' ' : '     '}${r.macs}`);
   lines.push(`peak                   at ${r.peak.label}`);
   lines.push(formatArenaReport(plan.arena, plan.describeBuffer));
+  if (r.training) lines.push(...formatTrainingMemory(r.training));
+  const state = r.training ? ` + ${r.training.stateBytes} B trainable parameters` : '';
   if (board.kind === 'wasm') {
-    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (the arena; the module has no C stack or heap)`);
+    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (the arena${state}; the module has no C stack or heap)`);
     lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (the module's data segment)`);
   } else {
-    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
+    lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (arena${state} + ${board.stackBytes} B stack + ${board.heapBytes} B heap for the C library)`);
     lines.push(`flash for constants    ${r.constantBytes} B of ${r.budget.flash.available} B (code comes on top; the linker checks the total)`);
   }
   if (r.notes.length > 0) lines.push('', 'numerics notes', ...r.notes.map((n) => `  ${n}`));

@@ -27,8 +27,11 @@ export interface TfliteBinding<A extends object> {
 
 /** One argument of a kernel call, in the kernel's parameter order. */
 export type KernelArg =
-  /** Pointer to a tensor's data (arena or flash); `write` for outputs. */
-  | { readonly kind: 'tensor'; readonly tensor: number; readonly write: boolean }
+  /**
+   * Pointer to a tensor's data (arena or flash); `write` for outputs. `tensor` -1 is an absent optional pointer
+   * (NULL), whose element type `dtype` says (the prototype needs one).
+   */
+  | { readonly kind: 'tensor'; readonly tensor: number; readonly write: boolean; readonly dtype?: DType }
   /** A 32-bit integer literal. */
   | { readonly kind: 'int'; readonly value: number }
   /** A table fixed at compile time (per-channel multipliers, LUTs), placed in flash. */
@@ -94,6 +97,7 @@ export const arg = {
   int: (value: number): KernelArg => ({ kind: 'int', value }),
   table: (dtype: TableDType, values: readonly number[]): KernelArg => ({ kind: 'table', dtype, values }),
   scratch: (): KernelArg => ({ kind: 'scratch' }),
+  absent: (dtype: DType, write: boolean): KernelArg => ({ kind: 'tensor', tensor: -1, write, dtype }),
 };
 
 export type { QuantParams };

@@ -32,7 +32,7 @@ export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
     const { depthwise, inputOffset, maxInput } = ctx.node.attrs;
     const channels = depthwise ? w.shape[w.shape.length - 1]! : w.shape[0]!;
     const taps = w.shape.reduce((a, b) => a * b, 1) / channels;
-    const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.input(ctx, 2);
+    const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.absent('int32', true);
     return {
       params: { depthwise, inputOffset, maxInput, channels, taps },
       kernel: {
