@@ -1,0 +1,43 @@
+/*
+ * Gradient with respect to the input of a convolution or fully connected layer (compiler/ops/train/backprop_input.ts):
+ * each output gradient, times its channel's weight scale, is scattered into the input pixels under its window through
+ * the int8 weights (OHWI). The loop order is the order of the float32 sums and must stay as it is; an output gradient
+ * of 0 adds nothing and is skipped.
+ */
+#include "tf_kernels.h"
+
+void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const float *w_scale, float *dx, int32_t batches,
+                               int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c,
+                               int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
+                               int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left) {
+  const int32_t filter_size = filter_h * filter_w * in_c;
+  const int32_t dx_size = batches * in_h * in_w * in_c;
+  for (int32_t i = 0; i < dx_size; ++i) dx[i] = 0.0f;
+  for (int32_t n = 0; n < batches; ++n) {
+    float *const dx_image = dx + n * in_h * in_w * in_c;
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      const int32_t iy0 = oy * stride_h - pad_top;
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t ix0 = ox * stride_w - pad_left;
+        for (int32_t oc = 0; oc < out_c; ++oc) {
+          const float g = *dy++ * w_scale[oc];
+          const int8_t *const filter = w + oc * filter_size;
+          if (g == 0.0f) continue;
+          for (int32_t ky = 0; ky < filter_h; ++ky) {
+            const int32_t iy = iy0 + ky * dilation_h;
+            if (iy < 0 || iy >= in_h) continue;
+            for (int32_t kx = 0; kx < filter_w; ++kx) {
+              const int32_t ix = ix0 + kx * dilation_w;
+              float *out;
+              const int8_t *tap;
+              if (ix < 0 || ix >= in_w) continue;
+              out = dx_image + (iy * in_w + ix) * in_c;
+              tap = filter + (ky * filter_w + kx) * in_c;
+              for (int32_t ic = 0; ic < in_c; ++ic) out[ic] = out[ic] + g * (float)tap[ic];
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/*
+ * Recomputes what a trained layer's forward kernel reads after its parameters changed (compiler/ops/train/fold_bias.ts,
+ * and compiler/ops/common/bias.ts at compile time): the bias clamped to +-(2^31 - 1 - sum|w| * max_input) so that the
+ * int32 accumulator cannot overflow (`saturated`, depthwise layers only, else NULL), and the folded bias,
+ * that bias + input_offset * sum(w). Conv / fully connected rows are w[c * taps + t]; depthwise channels w[t * channels + c].
+ * 64-bit arithmetic, stored modulo 2^32 like the reference's Int32Array.
+ */
+#include "tf_kernels.h"
+
+void fold_bias_s8(const int8_t *w, const int32_t *bias, int32_t *saturated, int32_t *folded, int32_t channels,
+                  int32_t taps, int32_t depthwise, int32_t input_offset, int32_t max_input) {
+  const int32_t step = depthwise ? channels : 1;
+  for (int32_t c = 0; c < channels; ++c) {
+    const int8_t *v = depthwise ? w + c : w + c * taps;
+    int32_t sum = 0;
+    int64_t sum_abs = 0, limit, b;
+    for (int32_t t = 0; t < taps; ++t, v += step) {
+      sum += *v;
+      sum_abs += *v < 0 ? -*v : *v;
+    }
+    limit = INT32_MAX - sum_abs * max_input;
+    b = bias[c] < -limit ? -limit : bias[c];
+    if (b > limit) b = limit;
+    if (saturated) saturated[c] = (int32_t)(uint32_t)b;
+    folded[c] = (int32_t)(uint32_t)(b + (int64_t)input_offset * sum);
+  }
+}

@@ -1,0 +1,412 @@
+/**
+ * The C kernels of the training ops (runtime/c/kernels) against the TypeScript reference `evaluate` of
+ * compiler/ops/train, bit for bit (the bytes of every buffer after the call, inputs included, so a kernel that writes
+ * where it should not fails too). Random data and geometries: strides, dilations, padding, fully connected shapes,
+ * zero gradients, partial channels, saturating biases, weights pushed past the int8 limits. Host cc with
+ * -ffp-contract=off and -fsanitize=address,undefined; every buffer is its own exact-size allocation.
+ * The weight updates' outputs are int8 after stochastic rounding, so a 1-ulp difference in a weight's gradient shows
+ * only when the draw lands within that ulp: those cases pin the loop and draw order, indexing and rounding, not every
+ * last bit of the sums (the backprop kernels, whose outputs are the float sums themselves, do).
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
+  depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy,
+} from '../../compiler/ops/train/index.ts';
+import type { TensorData } from '../../compiler/ir/dtype.ts';
+import { f32, floatBits } from '../../compiler/ops/common/float32_math.ts';
+import { Random } from '../../compiler/frontend/builder/random.ts';
+import { REPO_ROOT } from '../helpers/shared.ts';
+
+/** The brief's prototypes: the kernels are compiled against them, so a signature that drifts fails the build. */
+const KERNELS = {
+  softmax_cross_entropy_f32: 'const int8_t *, const int32_t *, float *, float *, int32_t, int32_t, int32_t',
+  mask_s8: 'const int8_t *, uint8_t *, int32_t, int32_t, int32_t',
+  apply_mask_f32: 'const float *, const uint8_t *, float *, int32_t',
+  slice_channels_s8: 'const int8_t *, int8_t *, int32_t, int32_t, int32_t',
+  conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(15)}`,
+  depthwise_conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(14)}`,
+  bias_update_f32: 'const float *, int32_t *, const float *, const float *, int32_t, int32_t',
+  conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(19)}`,
+  depthwise_conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(18)}`,
+  fold_bias_s8: 'const int8_t *, const int32_t *, int32_t *, int32_t *, int32_t, int32_t, int32_t, int32_t, int32_t',
+  add_f32: 'const float *, const float *, float *, int32_t',
+  average_pool2d_backprop_f32: `const float *, float *${', int32_t'.repeat(12)}`,
+} as const;
+type KernelName = keyof typeof KERNELS;
+const NAMES = Object.keys(KERNELS) as KernelName[];
+
+function parameterTypes(name: KernelName): string[] {
+  return KERNELS[name].split(', ');
+}
+
+/** A call of every kernel with its buffers (NULL when empty) and ints, read from stdin; all buffers written back. */
+function harness(): string {
+  const cases = NAMES.map((name, id) => {
+    const types = parameterTypes(name);
+    let buffer = 0;
+    let int = 0;
+    const args = types.map((t) => (t === 'int32_t' ? `a[${int++}]` : `(${t})b[${buffer++}]`));
+    return `    case ${id}: ${name}(${args.join(', ')}); break;`;
+  });
+  return `#include <stdio.h>
+#include <stdlib.h>
+#include "tf_kernels.h"
+
+/* Cases on stdin: int32 kernel, buffer count, per buffer its byte length and bytes, int count, ints. */
+static int read_i32(int32_t *v) { return fread(v, 4, 1, stdin) == 1; }
+
+int main(void) {
+  int32_t kernel;
+  while (read_i32(&kernel)) {
+    void *b[8] = {0};
+    int32_t size[8] = {0}, a[32] = {0}, buffers, ints, i;
+    if (!read_i32(&buffers) || buffers > 8) return 1;
+    for (i = 0; i < buffers; ++i) {
+      if (!read_i32(&size[i])) return 1;
+      if (size[i] > 0 && ((b[i] = malloc((size_t)size[i])) == NULL || fread(b[i], 1, (size_t)size[i], stdin) != (size_t)size[i])) return 1;
+    }
+    if (!read_i32(&ints) || ints > 32 || fread(a, 4, (size_t)ints, stdin) != (size_t)ints) return 1;
+    switch (kernel) {
+${cases.join('\n')}
+    default: return 1;
+    }
+    for (i = 0; i < buffers; ++i) {
+      if (size[i] > 0) fwrite(b[i], 1, (size_t)size[i], stdout);
+      free(b[i]);
+    }
+  }
+  return 0;
+}
+`;
+}
+
+function kernelsHeader(): string {
+  return `#ifndef TF_KERNELS_H
+#define TF_KERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+#include "tf_fixed_point.h"
+${NAMES.map((n) => `void ${n}(${KERNELS[n]});`).join('\n')}
+#endif
+`;
+}
+
+const FLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+
+let executable: string | null = null;
+const workDir = mkdtempSync(join(tmpdir(), 'tf-train-kernels-'));
+
+function build(): string {
+  if (executable) return executable;
+  writeFileSync(join(workDir, 'tf_kernels.h'), kernelsHeader());
+  writeFileSync(join(workDir, 'tf_config.h'), '#define TF_SINGLE_ROUNDING 0\n#define TF_FLOAT32_REQUANT 0\n');
+  writeFileSync(join(workDir, 'main.c'), harness());
+  const sources = [join(workDir, 'main.c'), ...NAMES.map((n) => join(REPO_ROOT, 'runtime/c/kernels', `${n}.c`))];
+  const exe = join(workDir, 'main');
+  const cc = spawnSync('cc', [...FLAGS, `-I${workDir}`, `-I${join(REPO_ROOT, 'runtime/c')}`, ...sources, '-o', exe], { encoding: 'utf8' });
+  assert.is(cc.status, 0, cc.stderr);
+  executable = exe;
+  return exe;
+}
+
+type Data = Int8Array | Uint8Array | Int32Array | Float32Array;
+
+interface Case {
+  readonly kernel: KernelName;
+  readonly what: string;
+  /** The kernel's pointer arguments, in order (length 0: NULL), their contents before the call. */
+  readonly buffers: readonly Data[];
+  readonly ints: readonly number[];
+  /** Runs the reference on (copies of) the buffers, in the same order. */
+  readonly reference: (buffers: readonly Data[]) => void;
+}
+
+function bytesOf(b: Data): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function clone(b: Data): Data {
+  return new (b.constructor as new (x: ArrayLike<number>) => Data)(b);
+}
+
+/** Runs every case through the C harness and compares each buffer with the reference's, byte for byte. */
+function check(cases: readonly Case[]): void {
+  const parts: Uint8Array[] = [];
+  const i32 = (v: number) => bytesOf(Int32Array.of(v));
+  for (const c of cases) {
+    parts.push(i32(NAMES.indexOf(c.kernel)), i32(c.buffers.length));
+    for (const b of c.buffers) parts.push(i32(b.byteLength), bytesOf(b));
+    parts.push(i32(c.ints.length), bytesOf(Int32Array.from(c.ints)));
+  }
+  const run = spawnSync(build(), [], { input: Buffer.concat(parts), maxBuffer: 1 << 30 });
+  assert.is(run.status, 0, `C harness failed: ${run.stderr?.toString()}`);
+  const out = run.stdout as Buffer;
+  let at = 0;
+  for (const c of cases) {
+    const expected = c.buffers.map(clone);
+    c.reference(expected);
+    expected.forEach((want, i) => {
+      const wantBytes = bytesOf(want);
+      const got = out.subarray(at, at + wantBytes.length);
+      at += wantBytes.length;
+      if (!Buffer.from(wantBytes).equals(got)) {
+        const view = new (want.constructor as new (b: ArrayBuffer) => Data)(new Uint8Array(got).buffer);
+        const k = view.findIndex((v, j) => floatBits(v) !== floatBits(want[j]!) || v !== want[j]);
+        assert.unreachable(`${c.kernel} (${c.what}): buffer ${i} differs at element ${k}: C ${view[k]}, reference ${want[k]}`);
+      }
+    });
+  }
+  assert.is(at, out.length, 'C harness wrote more than the cases hold');
+}
+
+const random = new Random(2024);
+const pick = <T>(xs: readonly T[]): T => xs[random.int(0, xs.length - 1)]!;
+const int8s = (n: number, lo = -128, hi = 127) => random.int8Array(n, lo, hi);
+const scale = () => f32(2 ** (-12 + random.next() * 10));
+
+/** Gradients as training makes them: mostly small, some exact zeros (skipped by the backprops), a few large. */
+function gradients(n: number, zeros = 0.2): Float32Array {
+  return Float32Array.from({ length: n }, () => {
+    const r = random.next();
+    if (r < zeros) return random.next() < 0.5 ? 0 : -0;
+    return (random.next() - 0.5) * 2 ** random.int(-12, 4);
+  });
+}
+
+/** Garbage in the output buffers, which the kernels must overwrite completely. */
+function garbage(n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => random.next() * 1e6 - 5e5);
+}
+
+interface Geometry {
+  readonly batches: number; readonly inH: number; readonly inW: number; readonly outH: number; readonly outW: number;
+  readonly filterH: number; readonly filterW: number; readonly strideH: number; readonly strideW: number;
+  readonly dilationH: number; readonly dilationW: number; readonly padTop: number; readonly padLeft: number;
+}
+
+/** A random window geometry, or a fully connected layer's (everything 1). */
+function geometry(fullyConnected: boolean): Geometry {
+  if (fullyConnected) {
+    return { batches: random.int(1, 3), inH: 1, inW: 1, outH: 1, outW: 1, filterH: 1, filterW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
+  }
+  const filterH = random.int(1, 3);
+  const filterW = random.int(1, 3);
+  const dilationH = random.int(1, 2);
+  const dilationW = random.int(1, 2);
+  const strideH = random.int(1, 2);
+  const strideW = random.int(1, 2);
+  const inH = random.int(1, 7);
+  const inW = random.int(1, 7);
+  const padTop = random.int(0, dilationH * (filterH - 1));
+  const padLeft = random.int(0, dilationW * (filterW - 1));
+  const padBottom = random.int(0, dilationH * (filterH - 1));
+  const padRight = random.int(0, dilationW * (filterW - 1));
+  const outH = Math.max(1, Math.floor((inH + padTop + padBottom - dilationH * (filterH - 1) - 1) / strideH) + 1);
+  const outW = Math.max(1, Math.floor((inW + padLeft + padRight - dilationW * (filterW - 1) - 1) / strideW) + 1);
+  return { batches: random.int(1, 2), inH, inW, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft };
+}
+
+const windowInts = (g: Geometry) => [g.filterH, g.filterW, g.strideH, g.strideW, g.dilationH, g.dilationW, g.padTop, g.padLeft];
+const describe = (g: Geometry) => `${g.batches}x${g.inH}x${g.inW} -> ${g.outH}x${g.outW}, filter ${g.filterH}x${g.filterW}, stride ${g.strideH},${g.strideW}, dilation ${g.dilationH},${g.dilationW}, pad ${g.padTop},${g.padLeft}`;
+
+test('softmax_cross_entropy_f32 equals the reference', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 300; k++) {
+    const classes = pick([1, 2, 10, 12, 100, random.int(1, 40)]);
+    // Scales from "all logits alike" to "exp underflows to 0 for most classes".
+    const p = { classes, scale: pick([f32(1 / 256), scale(), f32(0.1 + random.next()), f32(2)]), zeroPoint: random.int(-128, 127) };
+    cases.push({
+      kernel: 'softmax_cross_entropy_f32',
+      what: `${classes} classes, scale ${p.scale}`,
+      buffers: [int8s(classes), Int32Array.of(random.int(0, classes - 1)), garbage(1), garbage(classes)],
+      ints: [classes, floatBits(p.scale), p.zeroPoint],
+      reference: ([logits, label, loss, grad]) => softmaxCrossEntropy.evaluate(p, [logits!, label!], [loss!, grad!]),
+    });
+  }
+  check(cases);
+});
+
+test('mask_s8, apply_mask_f32, slice_channels_s8, add_f32 equal the reference', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const n = random.int(1, 70);
+    const lo = pick([-128, random.int(-128, 0)]);
+    const hi = pick([127, random.int(0, 127)]);
+    const maskBytes = Math.ceil(n / 8);
+    cases.push({
+      kernel: 'mask_s8', what: `${n} elements in (${lo}, ${hi})`,
+      buffers: [int8s(n), Uint8Array.from({ length: maskBytes }, () => random.int(0, 255))], ints: [n, lo, hi],
+      reference: ([y, mask]) => saveMask.evaluate({ lo, hi, count: n }, [y!], [mask!]),
+    });
+    cases.push({
+      kernel: 'apply_mask_f32', what: `${n} elements`,
+      buffers: [gradients(n), Uint8Array.from({ length: maskBytes }, () => random.int(0, 255)), garbage(n)], ints: [n],
+      reference: ([dy, mask, out]) => applyMask.evaluate({ count: n }, [dy!, mask!], [out!]),
+    });
+    const pixels = random.int(1, 20);
+    const channels = random.int(1, 12);
+    const keep = random.int(1, channels);
+    cases.push({
+      kernel: 'slice_channels_s8', what: `${pixels} pixels, ${keep} of ${channels} channels`,
+      buffers: [int8s(pixels * channels), int8s(pixels * keep)], ints: [pixels, channels, keep],
+      reference: ([x, out]) => sliceChannels.evaluate({ pixels, channels, keep }, [x!], [out!]),
+    });
+    cases.push({
+      kernel: 'add_f32', what: `${n} elements`,
+      buffers: [gradients(n), gradients(n), garbage(n)], ints: [n],
+      reference: ([a, b, out]) => addGradients.evaluate({ count: n }, [a!, b!], [out!]),
+    });
+  }
+  check(cases);
+});
+
+test('conv2d_backprop_input_f32 and depthwise_conv2d_backprop_input_f32 equal the reference', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const g = geometry(k % 5 === 0);
+    const inC = random.int(1, 9);
+    const outC = random.int(1, 9);
+    const p = { ...g, inC, outC, weightScales: Array.from({ length: outC }, scale) };
+    const dyCount = g.batches * g.outH * g.outW * outC;
+    cases.push({
+      kernel: 'conv2d_backprop_input_f32', what: `${describe(g)}, ${inC} -> ${outC} channels`,
+      buffers: [gradients(dyCount), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.weightScales), garbage(g.batches * g.inH * g.inW * inC)],
+      ints: [g.batches, g.inH, g.inW, inC, g.outH, g.outW, outC, ...windowInts(g)],
+      reference: ([dy, w, , dx]) => conv2dBackpropInput.evaluate(p, [dy!, w!], [dx!]),
+    });
+    const c = random.int(1, 9);
+    const dp = { ...g, inC: c, outC: c, weightScales: Array.from({ length: c }, scale) };
+    cases.push({
+      kernel: 'depthwise_conv2d_backprop_input_f32', what: `${describe(g)}, ${c} channels`,
+      buffers: [gradients(g.batches * g.outH * g.outW * c), int8s(g.filterH * g.filterW * c, -127, 127), Float32Array.from(dp.weightScales), garbage(g.batches * g.inH * g.inW * c)],
+      ints: [g.batches, g.inH, g.inW, c, g.outH, g.outW, ...windowInts(g)],
+      reference: ([dy, w, , dx]) => depthwiseConv2dBackpropInput.evaluate(dp, [dy!, w!], [dx!]),
+    });
+  }
+  check(cases);
+});
+
+test('average_pool2d_backprop_f32 equals the reference (pools and a whole-map mean)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const channels = random.int(1, 9);
+    const batches = random.int(1, 2);
+    let p;
+    if (k % 4 === 0) {
+      const inH = random.int(1, 8);
+      const inW = random.int(1, 8);
+      p = { batches, inH, inW, channels, outH: 1, outW: 1, filterH: inH, filterW: inW, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 };
+    } else {
+      const filterH = random.int(1, 3);
+      const filterW = random.int(1, 3);
+      const strideH = random.int(1, 3);
+      const strideW = random.int(1, 3);
+      const inH = random.int(filterH, 9);
+      const inW = random.int(filterW, 9);
+      const padTop = random.int(0, filterH - 1);
+      const padLeft = random.int(0, filterW - 1);
+      const outH = Math.floor((inH + 2 * padTop - filterH) / strideH) + 1;
+      const outW = Math.floor((inW + 2 * padLeft - filterW) / strideW) + 1;
+      p = { batches, inH, inW, channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft };
+    }
+    const q = p;
+    cases.push({
+      kernel: 'average_pool2d_backprop_f32', what: JSON.stringify(p),
+      buffers: [gradients(batches * p.outH * p.outW * channels), garbage(batches * p.inH * p.inW * channels)],
+      ints: [batches, p.inH, p.inW, channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft],
+      reference: ([dy, dx]) => averagePool2dBackprop.evaluate(q, [dy!], [dx!]),
+    });
+  }
+  check(cases);
+});
+
+test('bias_update_f32 equals the reference (rounding ties, saturation)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 300; k++) {
+    const channels = random.int(1, 12);
+    const pixels = pick([1, random.int(1, 30)]);
+    const invScale = Array.from({ length: channels }, () => f32(1 / (scale() * scale())));
+    const bias = Int32Array.from({ length: channels }, () => pick([random.int(-1000, 1000), random.int(-(2 ** 31), 2 ** 31 - 1), 2 ** 31 - 1, -(2 ** 31)]));
+    // Gradients of halves, with lr 1 and inv_scale 1, make exact ties; huge rates saturate.
+    const ties = k % 5 === 0;
+    const dy = ties ? Float32Array.from({ length: pixels * channels }, () => random.int(-9, 9) / 2) : gradients(pixels * channels);
+    const lr = ties ? 1 : pick([f32(0.01), f32(0.1), f32(1e6), f32(1e30)]);
+    const inv = ties ? invScale.map(() => 1) : invScale;
+    cases.push({
+      kernel: 'bias_update_f32', what: `${pixels} pixels x ${channels} channels, lr ${lr}`,
+      buffers: [dy, bias, Float32Array.from(inv), Float32Array.of(lr)], ints: [pixels, channels],
+      reference: ([d, b, , l]) => biasUpdate.evaluate({ pixels, channels, invScale: inv }, [d!, b!, l!], []),
+    });
+  }
+  check(cases);
+});
+
+test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 equal the reference (RNG state included)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const g = geometry(k % 5 === 0);
+    const inC = random.int(1, 11);
+    const outC = random.int(1, 6);
+    const keep = random.int(1, inC);
+    const sliced = random.next() < 0.5;
+    const savedChannels = sliced ? keep : inC;
+    const inputScale = scale();
+    const inputZeroPoint = random.int(-128, 127);
+    // lr such that steps run from a fraction of a weight step (stochastic rounding matters) to past the int8 limits.
+    const lr = f32(pick([1e-4, 1e-3, 1e-2, 1, 100]));
+    const p = {
+      ...g, inC, outC, savedChannels, keep, inputScale, inputZeroPoint,
+      invWeightScale: Array.from({ length: outC }, () => f32(1 / scale())),
+    };
+    const rng = Int32Array.of(random.int(1, 2 ** 31 - 1) * pick([1, -1]));
+    cases.push({
+      kernel: 'conv2d_weight_update_f32', what: `${describe(g)}, ${keep} of ${inC} (saved ${savedChannels}) -> ${outC} channels, lr ${lr}`,
+      buffers: [gradients(g.batches * g.outH * g.outW * outC), int8s(g.batches * g.inH * g.inW * savedChannels), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.invWeightScale), Float32Array.of(lr), rng],
+      ints: [g.batches, g.inH, g.inW, savedChannels, inC, g.outH, g.outW, outC, ...windowInts(g), inputZeroPoint, floatBits(inputScale), keep],
+      reference: ([dy, x, w, , l, r]) => conv2dWeightUpdate.evaluate(p, [dy!, x!, w!, l!, r!], []),
+    });
+    const c = random.int(1, 9);
+    const dkeep = random.int(1, c);
+    const dsaved = random.next() < 0.5 ? dkeep : c;
+    const dp = { ...p, inC: c, outC: c, keep: dkeep, savedChannels: dsaved, invWeightScale: Array.from({ length: c }, () => f32(1 / scale())) };
+    cases.push({
+      kernel: 'depthwise_conv2d_weight_update_f32', what: `${describe(g)}, ${dkeep} of ${c} (saved ${dsaved}) channels, lr ${lr}`,
+      buffers: [gradients(g.batches * g.outH * g.outW * c), int8s(g.batches * g.inH * g.inW * dsaved), int8s(g.filterH * g.filterW * c, -127, 127), Float32Array.from(dp.invWeightScale), Float32Array.of(lr), Int32Array.of(random.int(1, 2 ** 31 - 1))],
+      ints: [g.batches, g.inH, g.inW, dsaved, c, g.outH, g.outW, ...windowInts(g), inputZeroPoint, floatBits(inputScale), dkeep],
+      reference: ([dy, x, w, , l, r]) => depthwiseConv2dWeightUpdate.evaluate(dp, [dy!, x!, w!, l!, r!], []),
+    });
+  }
+  check(cases);
+});
+
+test('fold_bias_s8 equals the reference (conv rows, depthwise columns, saturation)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 300; k++) {
+    const depthwise = k % 2 === 1;
+    // 300k taps make sum|w| * max_input exceed 2^31: the limit goes negative, as the reference computes it.
+    const huge = k % 25 === 0;
+    const channels = huge ? random.int(1, 2) : random.int(1, 12);
+    const taps = huge ? 300_000 : pick([1, 9, random.int(1, 40), 1000]);
+    const inputOffset = random.int(-127, 128);
+    const maxInput = pick([255, random.int(0, 255)]);
+    const p = { depthwise, inputOffset, maxInput, channels, taps };
+    const bias = Int32Array.from({ length: channels }, () => pick([random.int(-5000, 5000), random.int(-(2 ** 31), 2 ** 31 - 1), 2 ** 31 - 1, -(2 ** 31)]));
+    cases.push({
+      kernel: 'fold_bias_s8', what: `${channels} channels x ${taps} taps, ${depthwise ? 'depthwise' : 'conv'}`,
+      buffers: [int8s(channels * taps, -127, 127), bias, depthwise ? Int32Array.from({ length: channels }, () => random.int(-9, 9)) : new Int32Array(0), Int32Array.from({ length: channels }, () => random.int(-9, 9))],
+      ints: [channels, taps, depthwise ? 1 : 0, inputOffset, maxInput],
+      reference: ([w, b, s, f]) => foldBias.evaluate(p, [w!, b!, depthwise ? s! : null, f!] as TensorData[], []),
+    });
+  }
+  check(cases);
+});
+
+test.after(() => rmSync(workDir, { recursive: true, force: true }));
+
+test.run();
