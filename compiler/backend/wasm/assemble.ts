@@ -73,7 +73,7 @@ const libraries = new Map<string, Promise<Uint8Array>>();
  * The kernel library of one variant: from this process, else from the disk cache, else built (the AssemblyScript
  * compiler keeps global state: one build at a time).
  */
-function kernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
+export function kernelLibrary(simd: boolean, rounding: Rounding): Promise<Uint8Array> {
   const key = `${simd ? 'simd' : 'scalar'}-${rounding}`;
   let library = libraries.get(key);
   if (!library) {
@@ -97,9 +97,10 @@ function features(binaryen: typeof Binaryen, simd: boolean): Binaryen.Features {
   return simd ? base | F.SIMD128 : base;
 }
 
-/** `invoke`: the layout's kernel calls in order, every argument an i32 constant. */
-function addInvoke(binaryen: typeof Binaryen, module: Binaryen.Module, layout: WasmLayout): void {
-  const calls = layout.calls.map((call) => {
+/** The layout's kernel calls `indices`, in order, every argument an i32 constant. */
+function kernelCalls(binaryen: typeof Binaryen, module: Binaryen.Module, layout: WasmLayout, indices: readonly number[]): Binaryen.ExpressionRef[] {
+  return indices.map((i) => {
+    const call = layout.calls[i]!;
     const exported = module.getExport(call.kernel);
     if (!exported) throw new WasmAssembleError(`runtime/as/index.ts exports no kernel '${call.kernel}' (needed by ${call.comment})`);
     const internal = binaryen.getExportInfo(exported).value;
@@ -109,12 +110,34 @@ function addInvoke(binaryen: typeof Binaryen, module: Binaryen.Module, layout: W
     }
     return module.call(internal, call.args.map((a) => module.i32.const(a)), binaryen.none);
   });
-  module.addFunction('invoke', binaryen.none, binaryen.none, [], module.block(null, calls, binaryen.none));
-  for (let i = module.getNumExports() - 1; i >= 0; i--) module.removeExport(binaryen.getExportInfo(module.getExportByIndex(i)).name);
-  module.addFunctionExport('invoke', 'invoke');
 }
 
-/** The layout's memory, fixed (initial = maximum), with the constants as its only data segment. */
+/**
+ * The module's functions, replacing the kernel library's exports: `invoke` (the inference program) and, for a
+ * training step, `trainStep(label: i32, lr: f32): f32`, which stores its operands where the graph reads them, runs
+ * every call and returns the loss.
+ */
+function addEntryPoints(binaryen: typeof Binaryen, module: Binaryen.Module, layout: WasmLayout): void {
+  const all = layout.calls.map((_, i) => i);
+  const { training } = layout;
+  const invoke = kernelCalls(binaryen, module, layout, training ? training.inferenceCalls : all);
+  module.addFunction('invoke', binaryen.none, binaryen.none, [], module.block(null, invoke, binaryen.none));
+  if (training) {
+    const address = (a: number) => module.i32.const(a);
+    const body = [
+      module.i32.store(0, 4, address(training.label), module.local.get(0, binaryen.i32)),
+      module.f32.store(0, 4, address(training.learningRate), module.local.get(1, binaryen.f32)),
+      ...kernelCalls(binaryen, module, layout, all),
+      module.f32.load(0, 4, address(training.loss)),
+    ];
+    module.addFunction('trainStep', binaryen.createType([binaryen.i32, binaryen.f32]), binaryen.f32, [], module.block(null, body, binaryen.f32));
+  }
+  for (let i = module.getNumExports() - 1; i >= 0; i--) module.removeExport(binaryen.getExportInfo(module.getExportByIndex(i)).name);
+  module.addFunctionExport('invoke', 'invoke');
+  if (training) module.addFunctionExport('trainStep', 'trainStep');
+}
+
+/** The layout's memory, fixed (initial = maximum), with the constants and initial state as its only data segment. */
 function setMemory(module: Binaryen.Module, layout: WasmLayout): number {
   const ownSegments = (module as unknown as DataSegmentApi).getNumDataSegments();
   if (ownSegments) throw new WasmAssembleError(`the runtime kernels must not have static data (they have ${ownSegments} segments): every table is a kernel argument`);
@@ -146,7 +169,7 @@ export async function assemble(layout: WasmLayout, options: AssembleOptions): Pr
   let memoryBytes: number;
   try {
     module.setFeatures(features(binaryen, options.simd));
-    addInvoke(binaryen, module, layout);
+    addEntryPoints(binaryen, module, layout);
     memoryBytes = setMemory(module, layout);
     binaryen.setOptimizeLevel(3);
     binaryen.setShrinkLevel(0);

@@ -4,6 +4,7 @@
  * packed and the requantization constants precomputed. The numbers are the same; only the layout and the kernel differ.
  */
 import type { Graph } from '../../ir/graph.ts';
+import { isState } from '../../ir/graph.ts';
 import type { KernelCall } from '../../ops/op.ts';
 import type { Rounding } from '../../ops/common/fixed_point.ts';
 import { convArithmetic, multiplyByQuantizedMultiplier, realMultiplier } from '../../ops/common/fixed_point.ts';
@@ -45,7 +46,8 @@ export function lanesCall(call: KernelCall, graph: Graph, rounding: Rounding): K
   };
   const weightsArg = call.args[1]!;
   const w = weightsArg.kind === 'tensor' && weightsArg.tensor >= 0 ? graph.tensors[weightsArg.tensor]! : undefined;
-  if (!w?.data || w.dtype !== 'int8') return null;
+  // Packing happens here, at compile time: a layer whose weights or folded bias training updates cannot use it.
+  if (!w?.data || w.dtype !== 'int8' || isState(graph, w.id) || call.args[2]!.kind !== 'table') return null;
   const weights = w.data as Int8Array;
   const outC = int(at.outC);
   const rows = at.filterH === undefined ? 1 : int(at.filterH);

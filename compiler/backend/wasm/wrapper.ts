@@ -1,7 +1,8 @@
 /**
  * @fileoverview The typed wrapper of a wasm build: `model.js` (an ES module that loads model.wasm in Node or a
  * browser and checks every input before it touches memory), `model.d.ts` (the same API typed from the model's
- * own inputs and outputs) and a package.json that makes the folder an ES module package.
+ * own inputs and outputs) and a package.json that makes the folder an ES module package. A training build's
+ * wrapper adds `trainStep(input, label, lr)` and `params()`; its `invoke` maps the image to the logits.
  */
 import { IndentationText, Project, QuoteKind, VariableDeclarationKind } from 'ts-morph';
 import type { SourceFile } from 'ts-morph';
@@ -22,9 +23,19 @@ export interface WrapperTensor {
 
 export interface WrapperSpec {
   readonly model: string;
+  /** For a training step: what `invoke` takes and returns (the image; the logits). */
   readonly inputs: readonly WrapperTensor[];
   readonly outputs: readonly WrapperTensor[];
   readonly header: string;
+  readonly training?: WrapperTraining;
+}
+
+/** A training step's API: `trainStep(image, label, lr)` and `params()`. */
+export interface WrapperTraining {
+  /** Labels are 0 .. classes - 1. */
+  readonly classes: number;
+  /** The trainable parameters, in the order `params()` concatenates them (the graph's `training.state`). */
+  readonly state: readonly WrapperTensor[];
 }
 
 /** The typed array that holds each dtype: the wrapper's parameter and return types, and what the Node runner passes. */
@@ -81,6 +92,13 @@ function emitDeclarations(spec: WrapperSpec): string {
   const tuple = (n: number) => `readonly [${Array(n).fill('TensorInfo').join(', ')}]`;
   file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'inputs', type: tuple(spec.inputs.length) }] });
   file.addVariableStatement({ isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'outputs', type: tuple(spec.outputs.length) }] });
+  if (spec.training) {
+    file.addVariableStatement({
+      isExported: true, hasDeclareKeyword: true, declarationKind: VariableDeclarationKind.Const,
+      declarations: [{ name: 'parameters', type: tuple(spec.training.state.length) }],
+      docs: ['The trainable parameters, in the order params() concatenates their bytes.'],
+    });
+  }
   file.addInterface({
     name: 'LoadOptions',
     isExported: true,
@@ -108,6 +126,7 @@ function emitDeclarations(spec: WrapperSpec): string {
             '@throws TypeError if an input has the wrong type or length; memory is then left untouched.',
         ],
       },
+      ...(spec.training ? trainingDeclarations(spec, spec.training) : []),
     ],
   });
   file.addFunction({
@@ -119,6 +138,28 @@ function emitDeclarations(spec: WrapperSpec): string {
     docs: ['Instantiates the model (Node.js or browser).'],
   });
   return file.getFullText();
+}
+
+function trainingDeclarations(spec: WrapperSpec, training: WrapperTraining) {
+  const image = spec.inputs[0]!;
+  return [
+    {
+      name: 'trainStep',
+      parameters: [{ name: 'input', type: typedArrayName(image.dtype) }, { name: 'label', type: 'number' }, { name: 'lr', type: 'number' }],
+      returnType: 'number',
+      docs: [
+        `Runs one training step of '${spec.model}': forward, loss, backward and the in-place update of the parameters.\n` +
+          `@param input ${describe(image)}\n@param label the class, an integer in [0, ${training.classes})\n@param lr the learning rate (used as a float32)\n` +
+          '@returns the loss before the update (float32)\n' +
+          '@throws TypeError if the input has the wrong type or length or lr is not a finite number, RangeError if the label is out of range; memory is then left untouched.',
+      ],
+    },
+    {
+      name: 'params',
+      returnType: 'Uint8Array',
+      docs: [`The trainable parameters as they are now: the bytes of ${training.state.map((t) => t.name).join(', ')}, concatenated in that order (a copy).`],
+    },
+  ];
 }
 
 function emitModule(spec: WrapperSpec): string {
@@ -138,10 +179,24 @@ function emitModule(spec: WrapperSpec): string {
   });
   constant('inputs', `${JSON.stringify(spec.inputs.map(info))}`, true);
   constant('outputs', `${JSON.stringify(spec.outputs.map(info))}`, true);
+  if (spec.training) {
+    constant('CLASSES', String(spec.training.classes));
+    constant('STATE', JSON.stringify(spec.training.state.map((t) => ({ address: t.address, bytes: t.bytes }))));
+    constant('PARAM_BYTES', String(spec.training.state.reduce((n, t) => n + t.bytes, 0)));
+    constant('parameters', `${JSON.stringify(spec.training.state.map(info))}`, true);
+  }
   file.addFunction({
     name: 'describe',
     parameters: [{ name: 't' }],
     statements: "return `${t.name}: ${t.dtype} [${t.shape.join('x')}], ${t.bytes / t.type.BYTES_PER_ELEMENT} elements`;",
+  });
+  file.addFunction({
+    name: 'checkInput',
+    parameters: [{ name: 't' }, { name: 'a' }, { name: 'i' }],
+    statements: `if (!(a instanceof t.type) || a.byteLength !== t.bytes) {
+  const got = ArrayBuffer.isView(a) ? \`\${a.constructor.name} of \${a.length} elements\` : typeof a;
+  throw new TypeError(\`model '\${MODEL}' input \${i} must be a \${t.type.name} (\${describe(t)}); got \${got}\`);
+}`,
   });
   file.addFunction({
     name: 'readBytes',
@@ -157,8 +212,11 @@ return response.arrayBuffer();`,
   });
   file.addClass({
     name: 'CompiledModel',
-    ctors: [{ parameters: [{ name: 'instance' }, { name: 'simd' }], statements: 'this.simd = simd;\nthis.memory = instance.exports.memory;\nthis.#run = instance.exports.invoke;' }],
-    properties: [{ name: '#run' }],
+    ctors: [{
+      parameters: [{ name: 'instance' }, { name: 'simd' }],
+      statements: `this.simd = simd;\nthis.memory = instance.exports.memory;\nthis.#run = instance.exports.invoke;${spec.training ? '\nthis.#train = instance.exports.trainStep;' : ''}`,
+    }],
+    properties: [{ name: '#run' }, ...(spec.training ? [{ name: '#train' }] : [])],
     methods: [
       {
         name: 'invoke',
@@ -166,19 +224,14 @@ return response.arrayBuffer();`,
         statements: `if (args.length !== IN.length) {
   throw new TypeError(\`model '\${MODEL}' takes \${IN.length} input(s) (\${IN.map(describe).join('; ')}), got \${args.length}\`);
 }
-IN.forEach((t, i) => {
-  const a = args[i];
-  if (!(a instanceof t.type) || a.byteLength !== t.bytes) {
-    const got = ArrayBuffer.isView(a) ? \`\${a.constructor.name} of \${a.length} elements\` : typeof a;
-    throw new TypeError(\`model '\${MODEL}' input \${i} must be a \${t.type.name} (\${describe(t)}); got \${got}\`);
-  }
-});
+IN.forEach((t, i) => checkInput(t, args[i], i));
 const heap = new Uint8Array(this.memory.buffer);
 IN.forEach((t, i) => heap.set(new Uint8Array(args[i].buffer, args[i].byteOffset, t.bytes), t.address));
 this.#run();
 const results = OUT.map((t) => new t.type(this.memory.buffer.slice(t.address, t.address + t.bytes)));
 return results.length === 1 ? results[0] : results;`,
       },
+      ...(spec.training ? trainingMethods() : []),
     ],
   });
   file.addFunction({
@@ -192,6 +245,35 @@ const { instance } = await WebAssembly.instantiate(bytes, {});
 return new CompiledModel(instance, simd);`,
   });
   return file.getFullText();
+}
+
+function trainingMethods() {
+  return [
+    {
+      name: 'trainStep',
+      parameters: [{ name: 'input' }, { name: 'label' }, { name: 'lr' }],
+      statements: `checkInput(IN[0], input, 0);
+if (!Number.isInteger(label) || label < 0 || label >= CLASSES) {
+  throw new RangeError(\`model '\${MODEL}' label must be an integer in [0, \${CLASSES}); got \${label}\`);
+}
+if (typeof lr !== 'number' || !Number.isFinite(lr)) {
+  throw new TypeError(\`model '\${MODEL}' learning rate must be a finite number; got \${lr}\`);
+}
+new Uint8Array(this.memory.buffer).set(new Uint8Array(input.buffer, input.byteOffset, IN[0].bytes), IN[0].address);
+return this.#train(label, lr);`,
+    },
+    {
+      name: 'params',
+      statements: `const heap = new Uint8Array(this.memory.buffer);
+const out = new Uint8Array(PARAM_BYTES);
+let at = 0;
+for (const t of STATE) {
+  out.set(heap.subarray(t.address, t.address + t.bytes), at);
+  at += t.bytes;
+}
+return out;`,
+    },
+  ];
 }
 
 /** Makes model.js an ES module wherever the folder lands (a bare .js outside a "type": "module" package is CommonJS). */

@@ -1,0 +1,40 @@
+/*
+ * Conv2DBackpropInput (compiler/ops/train/backprop_input.ts): each output gradient, times its channel's weight
+ * scale, is scattered through the OHWI weights into the input taps that produced it. The float32 sums follow the
+ * reference's order exactly (n, oy, ox, oc, ky, kx, ic), so no loop is reordered. A fully connected layer is the
+ * 1x1 case.
+ */
+
+export function conv2d_backprop_input_f32(
+  dy: usize, w: usize, w_scale: usize, dx: usize, batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32,
+  out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32,
+  pad_left: i32,
+): void {
+  memory.fill(dx, 0, <usize>(batches * in_h * in_w * in_c) << 2);
+  const taps = filter_h * filter_w;
+  let src = dy;
+  for (let n = 0; n < batches; ++n) {
+    for (let oy = 0; oy < out_h; ++oy) {
+      for (let ox = 0; ox < out_w; ++ox) {
+        for (let oc = 0; oc < out_c; ++oc, src += 4) {
+          const g = load<f32>(src) * load<f32>(w_scale + (<usize>oc << 2));
+          if (g == 0) continue;
+          for (let ky = 0; ky < filter_h; ++ky) {
+            const iy = oy * stride_h - pad_top + ky * dilation_h;
+            if (iy < 0 || iy >= in_h) continue;
+            for (let kx = 0; kx < filter_w; ++kx) {
+              const ix = ox * stride_w - pad_left + kx * dilation_w;
+              if (ix < 0 || ix >= in_w) continue;
+              const wRow = w + <usize>((oc * taps + ky * filter_w + kx) * in_c);
+              const xRow = dx + (<usize>(((n * in_h + iy) * in_w + ix) * in_c) << 2);
+              for (let ic = 0; ic < in_c; ++ic) {
+                const at = xRow + (<usize>ic << 2);
+                store<f32>(at, load<f32>(at) + g * <f32>load<i8>(wRow + ic));
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,27 @@
+/*
+ * FoldBias (compiler/ops/train/fold_bias.ts): after an update, the bias saturated so that the int32 accumulator
+ * cannot overflow, and bias + input_offset * sum w, the folded bias the forward kernel starts from. The bound is
+ * computed in i64 as the reference computes it exactly; the folded sum wraps to int32 as the reference's Int32Array
+ * store does. `saturated` is 0 except for depthwise layers.
+ */
+
+export function fold_bias_s8(
+  w: usize, bias: usize, saturated: usize, folded: usize, channels: i32, taps: i32, depthwise: i32, input_offset: i32,
+  max_input: i32,
+): void {
+  const tapStep = depthwise ? <usize>channels : 1;
+  for (let c = 0; c < channels; ++c) {
+    let at = depthwise ? w + <usize>c : w + <usize>(c * taps);
+    let sum = 0;
+    let sumAbs = 0;
+    for (let t = 0; t < taps; ++t, at += tapStep) {
+      const v = <i32>load<i8>(at);
+      sum += v;
+      sumAbs += abs(v);
+    }
+    const limit = <i64>i32.MAX_VALUE - <i64>sumAbs * <i64>max_input;
+    const b = min(limit, max(-limit, <i64>load<i32>(bias + (<usize>c << 2))));
+    if (saturated) store<i32>(saturated + (<usize>c << 2), <i32>b);
+    store<i32>(folded + (<usize>c << 2), <i32>(b + <i64>input_offset * <i64>sum));
+  }
+}
