@@ -29,7 +29,7 @@ import { maxPool2d } from './max_pool2d.ts';
 import { mean } from './mean.ts';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
-  depthwiseConv2dWeightUpdate, foldBias, reshapeGradient, saveMask, sliceChannels, softmaxCrossEntropy,
+  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, reshapeGradient, saveMask, sliceChannels, softmaxCrossEntropy,
 } from './train/index.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
@@ -71,6 +71,7 @@ export const OPS: readonly AnyOpDef[] = [
   conv2dBackpropInput,
   depthwiseConv2dBackpropInput,
   biasUpdate,
+  foldedBiasUpdate,
   conv2dWeightUpdate,
   depthwiseConv2dWeightUpdate,
   foldBias,

@@ -24,6 +24,8 @@ import type { WindowAttrs } from '../ops/train/geometry.ts';
 import type { TrainableLayer } from './layers.ts';
 import type { LayerUpdate, UpdatePlan } from './update_spec.ts';
 
+const INT32_MAX = 2 ** 31 - 1;
+
 /** Ops whose gradient passes unchanged in value to the input: reshapes, and the softmax the loss replaces. */
 const CLASSIFIER_TAIL = new Set(['Reshape', 'Squeeze', 'ExpandDims', 'Softmax']);
 
@@ -46,9 +48,8 @@ export class TrainingStepBuilder {
   private readonly savedInputs = new Map<number, number>();
   /** Forward node index -> the inputs its trained layer reads (weights, bias, folded state). */
   private readonly layerInputs = new Map<number, readonly number[]>();
-  private readonly trainedWeights: number[] = [];
-  private readonly trainedBiases: number[] = [];
-  private readonly derived: number[] = [];
+  /** Trainable tensors, layer by layer in forward order (the `--dump-params` order). */
+  private readonly state: number[] = [];
   private label = -1;
   private learningRate = -1;
   private random = -1;
@@ -92,7 +93,7 @@ export class TrainingStepBuilder {
       learningRate: this.learningRate,
       loss,
       logits,
-      state: [...this.trainedWeights, ...this.trainedBiases, ...this.derived, this.random],
+      state: [...this.state, this.random],
       inferenceNodes: this.inference,
     };
     return {
@@ -165,30 +166,29 @@ export class TrainingStepBuilder {
   }
 
   /**
-   * A trained layer's forward inputs: its weights and bias (state where they train) and the state tensors its
-   * kernel reads instead of compile-time tables: the folded bias, and a depthwise layer's saturated bias.
+   * A trained layer's forward inputs: its weights and bias, and the state tensors its kernel reads instead of
+   * compile-time tables: the folded bias, and a depthwise layer's saturated bias. A layer whose weights train
+   * keeps its bias as such (state) and refolds after each update; a bias-only layer keeps its bias only in those.
    */
   private trainableInputs(layer: TrainableLayer, update: LayerUpdate): number[] {
     const [x, w] = layer.node.inputs as [number, number];
+    const channels = layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!;
     let bias = layer.node.inputs[2] ?? -1;
-    if (bias < 0) bias = this.addTensor(`${layer.node.origin} bias`, [layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!], 'int32', null, new Int32Array(layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!));
-    if (update.weightChannels > 0) this.trainedWeights.push(w);
-    if (update.bias) this.trainedBiases.push(bias);
-    const { saturated, folded } = this.foldedState(layer, bias);
+    if (bias < 0) bias = this.addTensor(`${layer.node.origin} bias`, [channels], 'int32', null, new Int32Array(channels));
+    if (update.weightChannels > 0) this.state.push(w, bias);
+    const { saturated, folded } = this.foldedState(layer, bias, channels);
     return layer.kind === 'depthwise' ? [x, w, bias, saturated!, folded] : [x, w, bias, folded];
   }
 
-  private foldedState(layer: TrainableLayer, bias: number): { saturated: number | null; folded: number } {
+  private foldedState(layer: TrainableLayer, bias: number, channels: number): { saturated: number | null; folded: number } {
     const depthwise = layer.kind === 'depthwise';
-    const channels = depthwise ? layer.channels : layer.weights.shape[0]!;
-    const attrs = this.foldAttrs(layer);
     const data = { saturated: depthwise ? new Int32Array(channels) : null, folded: new Int32Array(channels) };
     const taps = layer.weights.shape.reduce((a, b) => a * b, 1) / channels;
-    foldBias.evaluate({ ...attrs, channels, taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
+    foldBias.evaluate({ ...this.foldAttrs(layer), channels, taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
     const name = this.tensors[layer.node.outputs[0]!]!.name;
     const saturated = data.saturated ? this.addTensor(`${name}_saturated_bias`, [channels], 'int32', null, data.saturated) : null;
     const folded = this.addTensor(`${name}_folded_bias`, [channels], 'int32', null, data.folded);
-    this.derived.push(...(saturated === null ? [] : [saturated]), folded);
+    this.state.push(...(saturated === null ? [] : [saturated]), folded);
     return { saturated, folded };
   }
 
@@ -249,19 +249,37 @@ export class TrainingStepBuilder {
     const update = this.plan.get(layer.nodeIndex);
     if (!update) return;
     const [, , bias, ...state] = this.layerInputs.get(layer.nodeIndex)!;
-    const origin = `${node.origin} (update)`;
-    if (update.bias) {
-      const sx = scaleOf(this.tensors[x]!);
-      const channels = this.tensors[bias!]!.shape[0]!;
-      const invScale = Array.from({ length: channels }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
-      this.addNode('BiasUpdate', [dy, bias!, this.learningRate], [], { invScale }, origin);
-    }
-    if (update.weightChannels > 0) {
-      const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
-      this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, w, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
-    }
     const [saturated, folded] = depthwise ? state : [-1, state[0]!];
+    const origin = `${node.origin} (update)`;
+    const sx = scaleOf(this.tensors[x]!);
+    const invScale = Array.from({ length: this.tensors[folded!]!.shape[0]! }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
+    if (update.weightChannels === 0) {
+      this.addNode('FoldedBiasUpdate', [dy, folded!, saturated!, this.learningRate], [], { invScale, ...this.frozenWeightSums(layer) }, origin);
+      return;
+    }
+    if (update.bias) this.addNode('BiasUpdate', [dy, bias!, this.learningRate], [], { invScale }, origin);
+    const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
+    this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, w, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
     this.addNode('FoldBias', [w, bias!, saturated!, folded!], [], this.foldAttrs(layer), origin);
+  }
+
+  /** Per channel of a frozen-weight layer: input_offset x sum of its weights, and the bias limit (common/bias.ts). */
+  private frozenWeightSums(layer: TrainableLayer): { offsetSum: number[]; limit: number[] } {
+    const { inputOffset, maxInput } = this.foldAttrs(layer);
+    const w = layer.weights.data as Int8Array;
+    const channels = layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!;
+    const taps = w.length / channels;
+    const tap = (c: number, t: number) => w[layer.kind === 'depthwise' ? t * channels + c : c * taps + t]!;
+    const sums = Array.from({ length: channels }, (_, c) => {
+      let sum = 0;
+      let abs = 0;
+      for (let t = 0; t < taps; t++) {
+        sum += tap(c, t);
+        abs += Math.abs(tap(c, t));
+      }
+      return { sum, abs };
+    });
+    return { offsetSum: sums.map((s) => inputOffset * s.sum), limit: sums.map((s) => INT32_MAX - maxInput * s.abs) };
   }
 
   private windowAttrs(layer: TrainableLayer): WindowAttrs {

@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
   depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy,
 } from '../../compiler/ops/train/index.ts';
 import type { TensorData } from '../../compiler/ir/dtype.ts';
@@ -32,6 +32,7 @@ const KERNELS = {
   conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(15)}`,
   depthwise_conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(14)}`,
   bias_update_f32: 'const float *, int32_t *, const float *, const float *, int32_t, int32_t',
+  folded_bias_update_f32: 'const float *, int32_t *, int32_t *, const float *, const int32_t *, const int32_t *, const float *, int32_t, int32_t',
   conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(19)}`,
   depthwise_conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(18)}`,
   fold_bias_s8: 'const int8_t *, const int32_t *, int32_t *, int32_t *, int32_t, int32_t, int32_t, int32_t, int32_t',
@@ -342,6 +343,28 @@ test('bias_update_f32 equals the reference (rounding ties, saturation)', () => {
       kernel: 'bias_update_f32', what: `${pixels} pixels x ${channels} channels, lr ${lr}`,
       buffers: [dy, bias, Float32Array.from(inv), Float32Array.of(lr)], ints: [pixels, channels],
       reference: ([d, b, , l]) => biasUpdate.evaluate({ pixels, channels, invScale: inv }, [d!, b!, l!], []),
+    });
+  }
+  check(cases);
+});
+
+test('folded_bias_update_f32 equals the reference (limits, with and without the depthwise bias)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const channels = random.int(1, 12);
+    const pixels = random.int(1, 30);
+    const invScale = Array.from({ length: channels }, () => f32(1 / (scale() * scale())));
+    const limit = Array.from({ length: channels }, () => pick([random.int(1000, 2 ** 31 - 1), 2 ** 31 - 1, random.int(0, 100)]));
+    const offsetSum = limit.map((l) => random.int(-Math.min(2 ** 31 - 1 - l, 2 ** 20), Math.min(2 ** 31 - 1 - l, 2 ** 20)));
+    const folded = Int32Array.from(limit, (l, c) => random.int(-l, l) + offsetSum[c]!);
+    const depthwise = k % 2 === 0;
+    const lr = pick([f32(0.01), f32(0.1), f32(1e6), f32(1e30)]);
+    cases.push({
+      kernel: 'folded_bias_update_f32', what: `${pixels} pixels x ${channels} channels, lr ${lr}, ${depthwise ? 'depthwise' : 'conv'}`,
+      buffers: [gradients(pixels * channels), folded, depthwise ? new Int32Array(channels) : new Int32Array(0), Float32Array.from(invScale),
+        Int32Array.from(offsetSum), Int32Array.from(limit), Float32Array.of(lr)],
+      ints: [pixels, channels],
+      reference: ([d, f, sat, , , , l]) => foldedBiasUpdate.evaluate({ pixels, channels, invScale, offsetSum, limit }, [d!, f!, depthwise ? sat! : null, l!], []),
     });
   }
   check(cases);

@@ -126,13 +126,16 @@ async function checkAgainstTfjs(model: Graph, update: string, classes: number, l
   }
   assert.ok(compared >= 3, `${compared} gradients compared`);
 
-  for (const node of training.nodes.filter((n) => n.op === 'BiasUpdate')) {
+  for (const node of training.nodes.filter((n) => n.op === 'BiasUpdate' || n.op === 'FoldedBiasUpdate')) {
     const forwardIndex = forward.findIndex((n) => n.origin === node.origin.replace(' (update)', ''));
     const layer = forward[forwardIndex]!;
     const x = training.tensors[layer.inputs[0]!]!;
     const w = training.tensors[layer.inputs[1]!]!;
-    const before = initial.get(node.inputs[1]!) as Int32Array;
-    const after = values.get(node.inputs[1]!) as Int32Array;
+    // A bias-only layer keeps its bias inside the folded bias: folded - offsetSum.
+    const offset = node.op === 'FoldedBiasUpdate' ? (node.attrs['offsetSum'] as number[]) : null;
+    const unfold = (data: Int32Array) => data.map((v, c) => v - (offset?.[c] ?? 0));
+    const before = unfold(initial.get(node.inputs[1]!) as Int32Array);
+    const after = unfold(values.get(node.inputs[1]!) as Int32Array);
     const gradient = oracle.layers[forwardIndex]!.bias!;
     after.forEach((b, c) => {
       const expected = before[c]! - (lr * gradient[c]!) / (scaleOf(x) * channelScale(w, c));
@@ -158,7 +161,7 @@ test('ResNet-8, every layer trained, new 10-class head: gradients and updates eq
   await checkAgainstTfjs(loadModelFile(`${SHARED}/models/mlperf-tiny/pretrainedResnet_quant.tflite`), 'full', 10, 7, 0.05, 11);
 });
 
-test('depthwise, ReLU6, residual add and spatial mean: gradients and updates equal tfjs autodiff', async () => {
+test('depthwise, ReLU6, residual add and spatial mean, full and bias-only: gradients and updates equal tfjs autodiff', async () => {
   const b = new GraphBuilder('depthwise-block', 9);
   const x = b.input('x', [1, 9, 9, 3], { scale: 0.02, zeroPoint: 5 });
   const window = (stride: number) => ({ padding: 'same', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1 });
@@ -169,6 +172,7 @@ test('depthwise, ReLU6, residual add and spatial mean: gradients and updates equ
   const m = b.add('Mean', [s, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.05, zeroPoint: -10 });
   b.output(b.add('FullyConnected', [m, b.weights('w3', [4, 8], 0.03), b.bias('b3', 4, 0.05, 0.03)], { activation: 'none', keepNumDims: false }, { scale: 0.1, zeroPoint: 0 }));
   await checkAgainstTfjs(b.build(), 'full', 6, 2, 0.2, 5);
+  await checkAgainstTfjs(b.build(), 'bias-only', 6, 4, 0.2, 6);
 });
 
 test.run();

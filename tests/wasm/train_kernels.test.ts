@@ -248,6 +248,24 @@ test('bias_update_f32', async () => {
   }
 });
 
+test('folded_bias_update_f32 (depthwise and conv forms, limits)', async () => {
+  const random = new Random(16);
+  for (const [pixels, channels, lr, depthwise] of [[16, 5, 0.01, true], [1, 10, 0.5, false], [49, 3, 1e4, true]] as const) {
+    const invScale = Array.from({ length: channels }, () => 1 / (0.0001 + random.next() * 0.001));
+    const limit = Array.from({ length: channels }, (_, c) => (c === 0 ? 50 : random.int(100000, 2 ** 30)));
+    const offsetSum = limit.map(() => random.int(-100000, 100000));
+    const folded = Int32Array.from(limit, (l, c) => random.int(-Math.min(l, 40000), Math.min(l, 40000)) + offsetSum[c]!);
+    await check('FoldedBiasUpdate', { invScale, offsetSum, limit },
+      [
+        float([1, pixels, 1, channels], gradient(random, pixels * channels)),
+        { shape: [channels], dtype: 'int32', data: folded },
+        depthwise ? { shape: [channels], dtype: 'int32', data: new Int32Array(channels) } : null,
+        float([1], Float32Array.of(lr)),
+      ],
+      [], `${pixels} pixels x ${channels}${depthwise ? ' (depthwise)' : ''}`);
+  }
+});
+
 test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 (partial channels, sliced inputs, fully connected)', async () => {
   const random = new Random(7);
   const rng = () => Int32Array.of(random.int(1, 0x7fffffff) * (random.next() < 0.5 ? -1 : 1));

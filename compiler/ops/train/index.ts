@@ -3,7 +3,7 @@ export { softmaxCrossEntropy } from './softmax_cross_entropy.ts';
 export { saveMask, applyMask } from './mask.ts';
 export { sliceChannels } from './slice_channels.ts';
 export { conv2dBackpropInput, depthwiseConv2dBackpropInput } from './backprop_input.ts';
-export { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate } from './parameter_update.ts';
+export { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate, foldedBiasUpdate } from './parameter_update.ts';
 export { foldBias } from './fold_bias.ts';
 export { addGradients } from './add_gradients.ts';
 export { averagePool2dBackprop } from './average_pool_backprop.ts';

@@ -4,8 +4,10 @@
  * makes the update of the integer parameters lr * dL/dW / s_w and lr * dL/db / (s_w * s_x): plain SGD in real
  * units, written in the integers' own units. Weights round stochastically (a seeded xorshift32 in the state, so
  * that updates smaller than one step still move a weight in expectation); biases round half to even and saturate.
- * No weight gradient is ever stored: each weight's gradient is summed and applied at once.
- * Kernels: `bias_update_f32`, `conv2d_weight_update_f32`, `depthwise_conv2d_weight_update_f32`.
+ * No weight gradient is ever stored: each weight's gradient is summed and applied at once. A layer whose weights
+ * stay frozen keeps no separate bias at all: its bias lives in the folded bias the forward kernel reads (bias +
+ * input_offset * sum of the channel's weights, a constant offset here), updated and saturated in place.
+ * Kernels: `bias_update_f32`, `folded_bias_update_f32`, `conv2d_weight_update_f32`, `depthwise_conv2d_weight_update_f32`.
  */
 import type { Attrs } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
@@ -57,10 +59,63 @@ export const biasUpdate: OpDef<BiasUpdateAttrs, BiasUpdateParams> = {
     const bias = biasData as Int32Array;
     const lr = (lrData as Float32Array)[0]!;
     for (let c = 0; c < p.channels; c++) {
-      let sum = 0;
-      for (let i = 0; i < p.pixels; i++) sum = f32(sum + dy[i * p.channels + c]!);
-      const delta = roundHalfEvenToInt32(f32(f32(lr * sum) * p.invScale[c]!));
-      bias[c] = Math.min(INT32_MAX, Math.max(INT32_MIN, bias[c]! - delta));
+      bias[c] = Math.min(INT32_MAX, Math.max(INT32_MIN, bias[c]! - biasStep(dy, lr, p.invScale[c]!, p.pixels, p.channels, c)));
+    }
+  },
+};
+
+/** The bias step of one channel in the bias's integer units: lr x (sum of its output gradient) x inv_scale. */
+function biasStep(dy: Float32Array, lr: number, invScale: number, pixels: number, channels: number, c: number): number {
+  let sum = 0;
+  for (let i = 0; i < pixels; i++) sum = f32(sum + dy[i * channels + c]!);
+  return roundHalfEvenToInt32(f32(f32(lr * sum) * invScale));
+}
+
+export interface FoldedBiasUpdateAttrs extends BiasUpdateAttrs {
+  /** input_offset x sum of channel c's (frozen) weights: folded[c] - offsetSum[c] is the bias. */
+  readonly offsetSum: readonly number[];
+  /** The bias stays within ±limit[c] so that the int32 accumulator cannot overflow (common/bias.ts). */
+  readonly limit: readonly number[];
+}
+
+interface FoldedBiasUpdateParams extends BiasUpdateParams {
+  readonly offsetSum: readonly number[];
+  readonly limit: readonly number[];
+}
+
+export const foldedBiasUpdate: OpDef<FoldedBiasUpdateAttrs, FoldedBiasUpdateParams> = {
+  name: 'FoldedBiasUpdate',
+  infer: () => [],
+  prepare(ctx) {
+    const dy = requireDType(ctx.inputs[0], ctx.node, 'output gradient', ['float32']);
+    const folded = requireDType(ctx.inputs[1], ctx.node, 'folded bias', ['int32']);
+    requireDType(ctx.inputs[3], ctx.node, 'learning rate', ['float32']);
+    const channels = elementCount(folded.shape);
+    const { offsetSum, limit } = ctx.node.attrs;
+    const invScale = float32Table(ctx.node.attrs.invScale);
+    const params = { pixels: elementCount(dy.shape) / channels, channels, invScale, offsetSum, limit };
+    const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.absent('int32', true);
+    return {
+      params,
+      kernel: {
+        name: 'folded_bias_update_f32',
+        args: [
+          arg.input(ctx, 0), arg.updated(ctx, 1), saturated, arg.table('float32', invScale), arg.table('int32', offsetSum), arg.table('int32', limit),
+          arg.input(ctx, 3), arg.int(params.pixels), arg.int(channels),
+        ],
+      },
+      scratchBytes: 0,
+      macs: params.pixels * channels,
+    };
+  },
+  evaluate(p, [dyData, foldedData, saturatedData, lrData]) {
+    const folded = foldedData as Int32Array;
+    const lr = (lrData as Float32Array)[0]!;
+    for (let c = 0; c < p.channels; c++) {
+      const step = biasStep(dyData as Float32Array, lr, p.invScale[c]!, p.pixels, p.channels, c);
+      const bias = Math.min(p.limit[c]!, Math.max(-p.limit[c]!, folded[c]! - p.offsetSum[c]! - step));
+      folded[c] = bias + p.offsetSum[c]!;
+      if (saturatedData) (saturatedData as Int32Array)[c] = bias;
     }
   },
 };
