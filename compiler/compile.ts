@@ -3,7 +3,7 @@
  * -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
-import { tensorBytes } from './ir/graph.ts';
+import { elementCount, tensorBytes } from './ir/graph.ts';
 import type { Rounding } from './ops/common/fixed_point.ts';
 import type { PreparedGraph } from './passes/prepare.ts';
 import { prepareGraph } from './passes/prepare.ts';
@@ -16,6 +16,7 @@ import type { WasmModuleStats } from './backend/wasm/emit_wasm.ts';
 import type { Board } from '../targets/boards.ts';
 import { BudgetError } from './errors.ts';
 import { buildReport } from './report.ts';
+import { formatTrainingMemory } from './plan/training_memory.ts';
 import type { CompileReport } from './report.ts';
 
 export interface CompileSettings {
@@ -36,17 +37,37 @@ export interface CompiledModel {
   readonly wasm?: WasmModuleStats;
 }
 
+export interface ManifestTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+  readonly bytes: number;
+}
+
 /** The manifest `tinyforge run` reads back from an output folder. */
 export interface Manifest {
   readonly tinyforge: 1;
   readonly model: string;
   readonly target: string;
   readonly rounding: Rounding;
-  readonly inputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
-  readonly outputs: readonly { name: string; shape: readonly number[]; dtype: string; bytes: number }[];
+  /** What one inference reads and writes (for a training build: the image and the logits). */
+  readonly inputs: readonly ManifestTensor[];
+  readonly outputs: readonly ManifestTensor[];
   readonly arenaBytes: number;
   /** wasm target only. */
   readonly wasm?: WasmModuleStats;
+  /** Builds compiled with --train only. */
+  readonly training?: ManifestTraining;
+}
+
+export interface ManifestTraining {
+  /** Labels are 0 .. classes-1. */
+  readonly classes: number;
+  /** Bytes `--dump-params` writes: the trainable tensors' raw bytes, back to back in `state` order. */
+  readonly paramsBytes: number;
+  readonly state: readonly (ManifestTensor & { readonly offset: number })[];
+  /** The planner's peak SRAM of one training step (report.training: the arena plus the trainable parameters). */
+  readonly peakSramBytes: number;
 }
 
 export const MANIFEST_FILE = 'tinyforge.json';
@@ -64,10 +85,8 @@ export async function compileGraph(graph: Graph, settings: CompileSettings): Pro
   const { prepared, plan, report: analysis } = analyze(graph, settings);
   checkBudget(analysis);
   const provenance = `model '${graph.name}', target ${settings.board.name}, rounding ${settings.rounding}${settings.commandLine ? `; ${settings.commandLine}` : ''}`;
-  const io = (id: number) => {
-    const t = graph.tensors[id]!;
-    return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t) };
-  };
+  const io = (id: number): ManifestTensor => manifestTensor(graph, id);
+  const { training } = graph;
   let backendFiles: readonly GeneratedFile[];
   let wasm: WasmModuleStats | undefined;
   let report = analysis;
@@ -84,10 +103,11 @@ export async function compileGraph(graph: Graph, settings: CompileSettings): Pro
     model: graph.name,
     target: settings.board.name,
     rounding: settings.rounding,
-    inputs: graph.inputs.map(io),
-    outputs: graph.outputs.map(io),
+    inputs: training ? [io(training.image)] : graph.inputs.map(io),
+    outputs: training ? [io(training.logits)] : graph.outputs.map(io),
     arenaBytes: plan.arenaBytes,
     ...(wasm ? { wasm } : {}),
+    ...(training ? { training: manifestTraining(graph, report) } : {}),
   };
   const files = [
     ...backendFiles,
@@ -97,19 +117,49 @@ export async function compileGraph(graph: Graph, settings: CompileSettings): Pro
   return { prepared, plan, report, files, ...(wasm ? { wasm } : {}) };
 }
 
+function manifestTensor(graph: Graph, id: number): ManifestTensor {
+  const t = graph.tensors[id]!;
+  return { name: t.name, shape: t.shape, dtype: t.dtype, bytes: tensorBytes(t) };
+}
+
+function manifestTraining(graph: Graph, report: CompileReport): ManifestTraining {
+  const training = graph.training!;
+  let offset = 0;
+  const state = training.state.map((id) => {
+    const tensor = { ...manifestTensor(graph, id), offset };
+    offset += tensor.bytes;
+    return tensor;
+  });
+  return {
+    classes: elementCount(graph.tensors[training.logits]!.shape),
+    paramsBytes: offset,
+    state,
+    peakSramBytes: report.training!.peakSramBytes,
+  };
+}
+
 function formatWasmStats(s: WasmModuleStats): string {
+  const parts = [
+    `constants ${s.constantBytes} B`,
+    ...(s.stateBytes ? [`trainable parameters ${s.stateBytes} B`] : []),
+    ...(s.widenBytes ? [`widened trained weights ${s.widenBytes} B`] : []),
+    `arena ${s.arenaBytes} B`,
+  ];
   return [
     `wasm module            model.wasm ${s.wasmBytes} B (SIMD), model.scalar.wasm ${s.scalarWasmBytes} B`,
-    `wasm linear memory     ${s.memoryBytes} B, fixed (constants ${s.constantBytes} B + arena ${s.arenaBytes} B, in 64 KiB pages)`,
+    `wasm linear memory     ${s.memoryBytes} B, fixed (${parts.join(' + ')}, in 64 KiB pages)`,
   ].join('\n') + '\n';
 }
 
 function checkBudget(report: CompileReport): void {
   const { sram, flash } = report.budget;
   if (sram.needed > sram.available) {
+    const state = report.training?.stateBytes ?? 0;
+    const parts = `arena ${report.arenaBytes}${state ? ` + trainable parameters ${state}` : ''} + stack and C library heap ${sram.needed - report.arenaBytes - state}`;
     throw new BudgetError(
-      `the model needs ${sram.needed} bytes of SRAM (arena ${report.arenaBytes} + stack and C library heap ${sram.needed - report.arenaBytes}) but the target has ${sram.available}: ` +
-        `${sram.needed - sram.available} bytes over. Peak at ${report.peak.label}, live: ${report.peak.live.map((l) => `${l.label} (${l.bytes} B)`).join(', ')}`,
+      `the model needs ${sram.needed} bytes of SRAM (${parts}) but the target has ${sram.available}: ` +
+        `${sram.needed - sram.available} bytes over. Peak at ${report.peak.label}, live: ${report.peak.live.map((l) => `${l.label} (${l.bytes} B)`).join(', ')}` +
+        (report.training ? `\n${formatTrainingMemory(report.training).join('\n')}` : ''),
     );
   }
   if (flash.needed > flash.available) {

@@ -26,6 +26,12 @@ const HOST_DIR = join(TARGETS_DIR, 'host');
 
 const WARNINGS = ['-Wall', '-Wextra', '-Werror'];
 
+/**
+ * Every float operation rounds on its own, as the TypeScript reference's Math.fround does: a fused
+ * multiply-add (which GCC forms in GNU C modes, and on cores with an FMA unit) would change the bits.
+ */
+const FLOAT_SEMANTICS = ['-ffp-contract=off'];
+
 export interface BuildOptions {
   /** Directory holding model.h and the generated sources: every `*.c` in it is compiled. */
   readonly sourceDir: string;
@@ -102,6 +108,7 @@ export async function buildProgram(board: Board, options: BuildOptions): Promise
     '-std=c99',
     options.optimize ?? '-O2',
     ...WARNINGS,
+    ...FLOAT_SEMANTICS,
     ...board.cflags,
     ...(board.kind === 'host' ? hostFlags(options.sanitize ?? false) : ['-ffunction-sections', '-fdata-sections']),
     ...includeDirs.map((dir) => `-I${dir}`),

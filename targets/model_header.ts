@@ -13,6 +13,8 @@ export interface ModelHeader {
   /** TF_MODEL_OUTPUT<k>_BYTES for k = 0 .. outputCount-1. */
   readonly outputTensorBytes: readonly number[];
   readonly arenaBytes: number;
+  /** Present when the model was compiled with --train (TF_MODEL_CLASSES and TF_MODEL_PARAMS_BYTES). */
+  readonly training?: { readonly classes: number; readonly paramsBytes: number };
 }
 
 export async function readModelHeader(modelDir: string): Promise<ModelHeader> {
@@ -49,6 +51,7 @@ export function parseModelHeader(text: string, path = 'model.h'): ModelHeader {
     outputBytes: need('TF_MODEL_OUTPUT_BYTES'),
     outputTensorBytes,
     arenaBytes: need('TF_MODEL_ARENA_BYTES'),
+    ...(defines.has('TF_MODEL_PARAMS_BYTES') ? { training: { classes: need('TF_MODEL_CLASSES'), paramsBytes: need('TF_MODEL_PARAMS_BYTES') } } : {}),
   };
   const sum = outputTensorBytes.reduce((a, b) => a + b, 0);
   if (sum !== header.outputBytes) {

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import type { Board } from './boards.ts';
-import { buildProgram, type BuildOptions } from './build.ts';
-import { parseHarnessOutput, renderRunInputs, type InputBytes } from './harness/protocol.ts';
-import { readModelHeader } from './model_header.ts';
+import { buildProgram, type BuildOptions, type BuildResult } from './build.ts';
+import { parseHarnessOutput, parseTrainingOutput, renderRunInputs, type InputBytes, type TrainingRun } from './harness/protocol.ts';
+import { readModelHeader, type ModelHeader } from './model_header.ts';
 import { runTool } from './tools.ts';
-import { runWasmModel } from './wasm/run_node.ts';
+import { runWasmModel, runWasmTraining } from './wasm/run_node.ts';
 
 export interface RunOptions {
   /** The guest is killed after this long; the default is generous for a big model under QEMU. */
@@ -108,6 +108,7 @@ const EXIT_MEANINGS: Readonly<Record<number, string>> = {
   1: 'tf_model_invoke returned non-zero',
   2: 'CPU fault',
   3: 'stack overflow',
+  4: 'tf_model_train_step rejected a label',
   134: 'QEMU aborted (CPU lockup?)',
 };
 
@@ -125,16 +126,70 @@ export async function runModel(
     return { outputs: run.outputs, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null, msPerInference: run.msPerInference, simd: run.simd, wasmBytes: run.wasmBytes };
   }
   const header = await readModelHeader(modelDir);
+  checkInputSizes(header, modelDir, inputs);
+  const { stdout, build } = await buildAndRun(board, modelDir, renderRunInputs(header, inputs), options);
+  return { ...parseHarnessOutput(stdout, header, inputs.length), flashBytes: build.flashBytes, sramBytes: build.sramBytes };
+}
+
+export interface ModelTraining {
+  /** Per step, exactly the float32 tf_model_train_step returned. */
+  readonly losses: number[];
+  /** Guest instructions of each tf_model_train_step; null on host and wasm. */
+  readonly instructions: number[] | null;
+  /** The trainable parameters after the last step, in the order model.h documents. */
+  readonly params: Uint8Array;
+  readonly stackBytes: number | null;
+  readonly stackTotalBytes: number | null;
+  readonly flashBytes: number | null;
+  readonly sramBytes: number | null;
+  /** wasm only: mean ms per training step in this Node.js. */
+  readonly msPerStep?: number;
+}
+
+/** Builds a --train model directory with the harness in training mode and runs `training.steps` steps. */
+export async function trainModel(
+  board: Board,
+  modelDir: string,
+  inputs: readonly InputBytes[],
+  training: TrainingRun,
+  options: RunModelOptions = {},
+): Promise<ModelTraining> {
+  if (inputs.length === 0) {
+    throw new Error('trainModel needs at least one input');
+  }
+  if (board.kind === 'wasm') {
+    const images = inputs.map((i) => new Uint8Array(i.buffer, i.byteOffset, i.byteLength));
+    const run = await runWasmTraining(modelDir, images, training.labels, training.learningRate, training.steps, { simd: options.simd });
+    return { ...run, instructions: null, stackBytes: null, stackTotalBytes: null, flashBytes: null, sramBytes: null };
+  }
+  const header = await readModelHeader(modelDir);
+  if (!header.training) {
+    throw new Error(`${modelDir}/model.h declares no training step (TF_MODEL_PARAMS_BYTES): compile the model with --train`);
+  }
+  checkInputSizes(header, modelDir, inputs);
+  const { stdout, build } = await buildAndRun(board, modelDir, renderRunInputs(header, inputs, training), options);
+  return { ...parseTrainingOutput(stdout, training.steps, header.training.paramsBytes), flashBytes: build.flashBytes, sramBytes: build.sramBytes };
+}
+
+function checkInputSizes(header: ModelHeader, modelDir: string, inputs: readonly InputBytes[]): void {
   inputs.forEach((input, n) => {
     if (input.byteLength !== header.inputBytes) {
       throw new Error(`input ${n} has ${input.byteLength} bytes, but ${modelDir}/model.h declares TF_MODEL_INPUT_BYTES ${header.inputBytes}`);
     }
   });
+}
 
+/** Builds the harness with `runInputs` as its run_inputs.h in a temporary directory, runs it, and insists on exit status 0. */
+async function buildAndRun(
+  board: Board,
+  modelDir: string,
+  runInputs: string,
+  options: RunModelOptions,
+): Promise<{ stdout: string; build: BuildResult }> {
   const workDir = await mkdtemp(join(tmpdir(), `tinyforge-${board.name}-`));
   const keep = options.keepWorkDir ?? false;
   try {
-    await writeFile(join(workDir, 'run_inputs.h'), renderRunInputs(header, inputs));
+    await writeFile(join(workDir, 'run_inputs.h'), runInputs);
     const build = await buildProgram(board, {
       sourceDir: modelDir,
       workDir,
@@ -153,8 +208,7 @@ export async function runModel(
         run.stderr,
       );
     }
-    const report = parseHarnessOutput(run.stdout, header, inputs.length);
-    return { ...report, flashBytes: build.flashBytes, sramBytes: build.sramBytes };
+    return { stdout: run.stdout, build };
   } catch (error) {
     if (keep && error instanceof Error) {
       error.message += `\n(build directory kept: ${workDir})`;

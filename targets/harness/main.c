@@ -8,11 +8,20 @@
  *   stack_total <bytes>                    deepest use of the whole reserved stack (QEMU only)
  *   error <text>                           (stderr) then a non-zero exit status
  *
+ * When run_inputs.h defines TF_RUN_TRAIN_STEPS, it trains instead: step s runs
+ * tf_model_train_step on input s % TF_RUN_INPUT_COUNT with its label, then the parameters are dumped:
+ *
+ *   loss <step#> <8 hex digits>            the loss's IEEE binary32 bits
+ *   instructions <step#> <n>               guest instructions of one tf_model_train_step (QEMU only)
+ *   params <offset> <hex bytes>            tf_model_read_params, a piece at a time, in order
+ *   stack, stack_total                     as above, for tf_model_train_step
+ *
  * Board specifics (instruction counter, stack probe) sit behind board.h.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "board.h"
 #include "model.h"
@@ -28,25 +37,23 @@
 /* Exit statuses; 2 is a CPU fault (targets/cortex-m/startup.c). */
 #define EXIT_INVOKE_FAILED 1
 #define EXIT_STACK_OVERFLOW 3
-
-static int8_t output[TF_MODEL_OUTPUT_BYTES] __attribute__((aligned(8)));
+#define EXIT_LABEL_REJECTED 4
 
 /* A static stdout buffer: newlib would otherwise malloc one from a heap we do not budget. */
 static char stdout_buffer[256];
 
-/*
- * noipa + memory clobbers: the compiler may neither inline the model into the measured region
- * nor move any of its work across the timer reads.
- */
-static TF_NOIPA int measured_invoke(const int8_t *input, uint64_t *instructions,
-                                                  int *counted)
+/* Deepest stack below the measured call's caller, and of the whole reservation, over all calls. */
+static uint32_t call_stack = 0;
+static uint32_t total_stack = 0;
+static int stack_state = 0;
+
+static void measure_stack(uintptr_t mark)
 {
-    board_timer_start();
-    __asm__ volatile("" ::: "memory");
-    const int status = tf_model_invoke(input, output);
-    __asm__ volatile("" ::: "memory");
-    *counted = board_timer_stop(instructions);
-    return status;
+    uint32_t below_mark = 0;
+    stack_state = board_stack_peak(mark, &below_mark, &total_stack);
+    if (below_mark > call_stack) {
+        call_stack = below_mark;
+    }
 }
 
 /* newlib-nano's printf has no %llu; instruction counts can exceed 32 bits. */
@@ -62,6 +69,83 @@ static void print_u64(uint64_t value)
     fputs(&digits[pos], stdout);
 }
 
+#ifdef TF_RUN_TRAIN_STEPS
+
+/* noipa + memory clobbers, as for measured_invoke. */
+static TF_NOIPA float measured_train_step(const int8_t *input, int32_t label, uint64_t *instructions,
+                                          int *counted)
+{
+    board_timer_start();
+    __asm__ volatile("" ::: "memory");
+    const float loss = tf_model_train_step(input, label, tf_run_learning_rate);
+    __asm__ volatile("" ::: "memory");
+    *counted = board_timer_stop(instructions);
+    return loss;
+}
+
+/* A piece at a time: a buffer for all the parameters would double their SRAM on the board. */
+static void print_params(void)
+{
+    static const uint32_t total = TF_MODEL_PARAMS_BYTES;
+    uint8_t piece[32];
+    for (uint32_t offset = 0; offset < total; offset += (uint32_t)sizeof piece) {
+        const uint32_t n = total - offset < sizeof piece ? total - offset : (uint32_t)sizeof piece;
+        tf_model_read_params_range(offset, n, piece);
+        printf("params %lu ", (unsigned long)offset);
+        for (uint32_t i = 0; i < n; ++i) {
+            printf("%02x", (unsigned)piece[i]);
+        }
+        putchar('\n');
+    }
+}
+
+static int run(void)
+{
+    for (uint32_t step = 0; step < TF_RUN_TRAIN_STEPS; ++step) {
+        const unsigned n = step % TF_RUN_INPUT_COUNT;
+        uint64_t instructions = 0;
+        int counted = 0;
+        const uintptr_t mark = board_stack_mark();
+        const float loss = measured_train_step(tf_run_inputs[n], tf_run_labels[n], &instructions, &counted);
+        measure_stack(mark);
+        uint32_t bits;
+        memcpy(&bits, &loss, sizeof bits);
+        /* -1.0f: the documented answer to a label outside [0, TF_MODEL_CLASSES). */
+        if (bits == 0xbf800000u) {
+            fflush(stdout);
+            fprintf(stderr, "error tf_model_train_step rejected label %ld of input %u (classes: %d)\n",
+                    (long)tf_run_labels[n], n, TF_MODEL_CLASSES);
+            return EXIT_LABEL_REJECTED;
+        }
+        printf("loss %lu %08lx\n", (unsigned long)step, (unsigned long)bits);
+        if (counted) {
+            printf("instructions %lu ", (unsigned long)step);
+            print_u64(instructions);
+            putchar('\n');
+        }
+    }
+    print_params();
+    return 0;
+}
+
+#else
+
+static int8_t output[TF_MODEL_OUTPUT_BYTES] __attribute__((aligned(8)));
+
+/*
+ * noipa + memory clobbers: the compiler may neither inline the model into the measured region
+ * nor move any of its work across the timer reads.
+ */
+static TF_NOIPA int measured_invoke(const int8_t *input, uint64_t *instructions, int *counted)
+{
+    board_timer_start();
+    __asm__ volatile("" ::: "memory");
+    const int status = tf_model_invoke(input, output);
+    __asm__ volatile("" ::: "memory");
+    *counted = board_timer_stop(instructions);
+    return status;
+}
+
 static void print_outputs(unsigned input_index)
 {
     unsigned offset = 0;
@@ -75,25 +159,14 @@ static void print_outputs(unsigned input_index)
     }
 }
 
-int main(void)
+static int run(void)
 {
-    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
-
-    uint32_t invoke_stack = 0;
-    uint32_t total_stack = 0;
-    int stack_state = 0;
-
-    tf_model_init();
     for (unsigned n = 0; n < TF_RUN_INPUT_COUNT; ++n) {
         uint64_t instructions = 0;
         int counted = 0;
         const uintptr_t mark = board_stack_mark();
         const int status = measured_invoke(tf_run_inputs[n], &instructions, &counted);
-        uint32_t below_mark = 0;
-        stack_state = board_stack_peak(mark, &below_mark, &total_stack);
-        if (below_mark > invoke_stack) {
-            invoke_stack = below_mark;
-        }
+        measure_stack(mark);
         if (status != 0) {
             fflush(stdout);
             fprintf(stderr, "error tf_model_invoke returned %d for input %u\n", status, n);
@@ -106,13 +179,27 @@ int main(void)
             putchar('\n');
         }
     }
+    return 0;
+}
 
-    /* One more look so the printing of the last outputs counts towards stack_total. */
+#endif
+
+int main(void)
+{
+    setvbuf(stdout, stdout_buffer, _IOFBF, sizeof stdout_buffer);
+
+    tf_model_init();
+    const int status = run();
+    if (status != 0) {
+        return status;
+    }
+
+    /* One more look so the printing of the last results counts towards stack_total. */
     const uintptr_t mark = board_stack_mark();
     uint32_t unused = 0;
     stack_state = board_stack_peak(mark, &unused, &total_stack);
     if (stack_state != 0) {
-        printf("stack %lu\n", (unsigned long)invoke_stack);
+        printf("stack %lu\n", (unsigned long)call_stack);
         printf("stack_total %lu\n", (unsigned long)total_stack);
     }
     fflush(stdout);

@@ -3,11 +3,21 @@
  * compiles in, and the lines it prints back.
  */
 import type { ModelHeader } from '../model_header.ts';
+import { cFloat32, cInt } from '../../compiler/backend/c/c_writer.ts';
 
 /** Inputs are int8 tensors; raw bytes (Uint8Array) are reinterpreted, not converted. */
 export type InputBytes = Uint8Array | Int8Array;
 
-export function renderRunInputs(header: ModelHeader, inputs: readonly InputBytes[]): string {
+/** Training mode: `steps` training steps, step s on input s % inputs.length with labels[s % inputs.length]. */
+export interface TrainingRun {
+  /** One per input. */
+  readonly labels: readonly number[];
+  /** Rounded to float32 (the C API takes a float). */
+  readonly learningRate: number;
+  readonly steps: number;
+}
+
+export function renderRunInputs(header: ModelHeader, inputs: readonly InputBytes[], training?: TrainingRun): string {
   const rows = inputs.map((input, n) => {
     const values = Array.from(new Int8Array(input.buffer, input.byteOffset, input.byteLength), String);
     const lines: string[] = [];
@@ -33,8 +43,25 @@ ${rows.join('\n')}
 };
 
 static const uint32_t tf_run_output_bytes[TF_MODEL_OUTPUT_COUNT] = { ${outputSizes} };
-
+${training ? renderTraining(inputs.length, training) : ''}
 #endif
+`;
+}
+
+function renderTraining(inputCount: number, training: TrainingRun): string {
+  if (training.labels.length !== inputCount) {
+    throw new Error(`${training.labels.length} labels for ${inputCount} inputs: give one label per input`);
+  }
+  if (!Number.isInteger(training.steps) || training.steps < 1) throw new Error(`training needs a positive whole number of steps, got ${training.steps}`);
+  training.labels.forEach((label) => {
+    if (!Number.isInteger(label) || label < -2147483648 || label > 2147483647) throw new Error(`label ${label} is not an int32`);
+  });
+  return `
+#define TF_RUN_TRAIN_STEPS ${training.steps}u
+
+static const int32_t tf_run_labels[TF_RUN_INPUT_COUNT] = { ${training.labels.map(cInt).join(', ')} };
+
+static const float tf_run_learning_rate = ${cFloat32(training.learningRate)};
 `;
 }
 
@@ -100,4 +127,81 @@ export function parseHarnessOutput(stdout: string, header: ModelHeader, inputCou
     throw new Error(`harness printed instruction counts for ${counted} of ${inputCount} inputs`);
   }
   return { outputs, instructions: counted === 0 ? null : instructions, stackBytes, stackTotalBytes };
+}
+
+export interface TrainingReport {
+  /** Per step: the loss tf_model_train_step returned (a float32, exactly). */
+  readonly losses: number[];
+  /** Per step, or null when the board cannot count (host). */
+  readonly instructions: number[] | null;
+  /** tf_model_read_params after the last step. */
+  readonly params: Uint8Array;
+  /** Deepest stack below tf_model_train_step's caller, over all steps; null on host. */
+  readonly stackBytes: number | null;
+  readonly stackTotalBytes: number | null;
+}
+
+/**
+ * What a training run printed: a loss for every step, a count for every step or none, and the parameters in
+ * pieces that follow each other exactly up to `paramsBytes`. Unknown lines are ignored, as for inference.
+ */
+export function parseTrainingOutput(stdout: string, steps: number, paramsBytes: number): TrainingReport {
+  const losses: (number | undefined)[] = new Array(steps).fill(undefined);
+  const instructions: (number | undefined)[] = new Array(steps).fill(undefined);
+  const params = new Uint8Array(paramsBytes);
+  let paramsAt = 0;
+  let stackBytes: number | null = null;
+  let stackTotalBytes: number | null = null;
+  const bits = new DataView(new ArrayBuffer(4));
+  const malformed = (line: string): Error => new Error(`harness printed a malformed line: '${line}'`);
+  const stepOf = (word: string | undefined, line: string): number => {
+    if (!word || !/^\d+$/.test(word) || Number(word) >= steps) throw malformed(line);
+    return Number(word);
+  };
+
+  for (const line of stdout.split('\n')) {
+    const words = line.trim().split(/\s+/);
+    switch (words[0]) {
+      case 'loss': {
+        const step = stepOf(words[1], line);
+        if (words.length !== 3 || !/^[0-9a-f]{8}$/.test(words[2]!) || losses[step] !== undefined) throw malformed(line);
+        bits.setUint32(0, parseInt(words[2]!, 16));
+        losses[step] = bits.getFloat32(0);
+        break;
+      }
+      case 'instructions': {
+        const step = stepOf(words[1], line);
+        if (words.length !== 3 || !/^\d+$/.test(words[2]!) || instructions[step] !== undefined) throw malformed(line);
+        instructions[step] = Number(words[2]);
+        break;
+      }
+      case 'params': {
+        const hex = words[2] ?? '';
+        if (words.length !== 3 || Number(words[1]) !== paramsAt || !/^([0-9a-f]{2})+$/.test(hex) || paramsAt + hex.length / 2 > paramsBytes) {
+          throw new Error(`harness printed parameters out of order or beyond the ${paramsBytes} bytes model.h declares: '${line}'`);
+        }
+        for (let i = 0; i < hex.length; i += 2) params[paramsAt++] = parseInt(hex.slice(i, i + 2), 16);
+        break;
+      }
+      case 'stack':
+        stackBytes = Number(words[1]);
+        break;
+      case 'stack_total':
+        stackTotalBytes = Number(words[1]);
+        break;
+    }
+  }
+
+  const missing = losses.findIndex((loss) => loss === undefined);
+  if (missing >= 0) throw new Error(`harness printed no loss for step ${missing} of ${steps}:\n${stdout}`);
+  if (paramsAt !== paramsBytes) throw new Error(`harness printed ${paramsAt} of the ${paramsBytes} parameter bytes model.h declares`);
+  const counted = instructions.filter((count) => count !== undefined).length;
+  if (counted !== 0 && counted !== steps) throw new Error(`harness printed instruction counts for ${counted} of ${steps} steps`);
+  return {
+    losses: losses as number[],
+    instructions: counted === 0 ? null : (instructions as number[]),
+    params,
+    stackBytes,
+    stackTotalBytes,
+  };
 }

@@ -26,11 +26,11 @@ export class CWriter {
   }
 }
 
-/** A C array initializer, wrapped so no line gets too long. */
-export function cArrayBody(values: ArrayLike<number | bigint>, perLine = 24): string {
+/** A C array initializer, wrapped so no line gets too long; `literal` spells one element. */
+export function cArrayBody(values: ArrayLike<number | bigint>, perLine = 24, literal: (v: number | bigint) => string = cInt): string {
   const out: string[] = [];
   for (let i = 0; i < values.length; i += perLine) {
-    out.push('  ' + Array.prototype.slice.call(values, i, i + perLine).map(cInt).join(', ') + ',');
+    out.push('  ' + Array.prototype.slice.call(values, i, i + perLine).map(literal).join(', ') + ',');
   }
   return out.join('\n');
 }
@@ -39,4 +39,24 @@ export function cArrayBody(values: ArrayLike<number | bigint>, perLine = 24): st
 export function cInt(v: number | bigint): string {
   if (typeof v === 'bigint') return `INT64_C(${v})`;
   return v === -2147483648 ? '(-2147483647 - 1)' : String(v);
+}
+
+const f32Bits = new DataView(new ArrayBuffer(4));
+
+/**
+ * A C99 hexadecimal float literal that denotes exactly the float32 nearest `v` (`0x1.8p-3f`):
+ * decimal literals would depend on the C compiler's decimal conversion, hex digits cannot.
+ */
+export function cFloat32(v: number): string {
+  f32Bits.setFloat32(0, v);
+  const bits = f32Bits.getUint32(0);
+  const sign = bits >>> 31 ? '-' : '';
+  const exponent = (bits >>> 23) & 0xff;
+  const fraction = bits & 0x7fffff;
+  if (exponent === 0xff) throw new Error(`${v} has no C float literal: tables must hold finite values`);
+  // 23 fraction bits shifted to 24 fill exactly six hex digits; trailing zeros add nothing.
+  const digits = (fraction << 1).toString(16).padStart(6, '0').replace(/0+$/, '');
+  const mantissa = digits ? `.${digits}` : '';
+  // Subnormals (and zero) have no implicit leading 1 and the exponent of the smallest normal.
+  return exponent === 0 ? `${sign}0x0${mantissa}p-126f` : `${sign}0x1${mantissa}p${exponent - 127}f`;
 }

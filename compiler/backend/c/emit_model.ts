@@ -3,16 +3,16 @@
  * runtime kernels it calls. The generated code only wires kernels to arena offsets and
  * flash tables; every number in it was decided by the compiler.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { DType } from '../../ir/dtype.ts';
 import { cTypeOf } from '../../ir/dtype.ts';
-import type { Graph } from '../../ir/graph.ts';
-import { describeTensor, tensorBytes } from '../../ir/graph.ts';
+import type { Graph, TrainingStep } from '../../ir/graph.ts';
+import { describeTensor, elementCount, isState, tensorBytes } from '../../ir/graph.ts';
 import type { KernelArg, KernelCall } from '../../ops/op.ts';
 import type { PreparedGraph } from '../../passes/prepare.ts';
 import type { MemoryPlan } from '../../plan/memory.ts';
 import type { GeneratedFile } from '../generated_file.ts';
-import { CWriter, cArrayBody, cInt } from './c_writer.ts';
+import { CWriter, cArrayBody, cFloat32, cInt } from './c_writer.ts';
 import { convArithmetic } from '../../ops/common/fixed_point.ts';
 
 export interface CEmitOptions {
@@ -22,28 +22,37 @@ export interface CEmitOptions {
 
 const RUNTIME_DIR = new URL('../../../runtime/c/', import.meta.url);
 
+/** Header the float32 training kernels include (tinyforge's own exp/log, bit casts). */
+const FLOAT32_HEADER = 'tf_float32.h';
+
 /** Flash tables, deduplicated by content: many layers share shift tables and LUTs. */
 class ConstantPool {
   private readonly byKey = new Map<string, string>();
   readonly w = new CWriter();
 
   add(prefix: string, dtype: DType, values: ArrayLike<number | bigint>): string {
-    const key = `${dtype}:${Array.prototype.join.call(values, ',')}`;
+    const literal = literalOf(dtype);
+    // Keyed by the literals: String(-0) is '0', and -0.0f is not 0.0f to a float kernel.
+    const key = `${dtype}:${Array.prototype.map.call(values, literal).join(',')}`;
     const existing = this.byKey.get(key);
     if (existing) return existing;
     const name = `${prefix}`;
     this.byKey.set(key, name);
     this.w.line(`static const ${cTypeOf(dtype)} ${name}[${Math.max(values.length, 1)}] = {`);
-    this.w.line(values.length ? cArrayBody(values) : '  0,');
+    this.w.line(values.length ? cArrayBody(values, dtype === 'float32' ? 8 : 24, literal) : '  0,');
     this.w.line('};');
     return name;
   }
 }
 
+function literalOf(dtype: DType): (v: number | bigint) => string {
+  return dtype === 'float32' ? (v) => cFloat32(Number(v)) : cInt;
+}
+
 function cParamType(a: KernelArg, graph: Graph): string {
   switch (a.kind) {
     case 'tensor': {
-      const dtype = a.tensor >= 0 ? graph.tensors[a.tensor]!.dtype : 'int8';
+      const dtype = a.tensor >= 0 ? graph.tensors[a.tensor]!.dtype : (a.dtype ?? 'int8');
       return a.write ? `${cTypeOf(dtype)} *` : `const ${cTypeOf(dtype)} *`;
     }
     case 'int':
@@ -74,38 +83,97 @@ export function emitC(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): 
     prototypes.set(call.name, p);
   }
   const kernelNames = [...prototypes.keys()].sort();
+  const kernels = kernelNames.map((k) => ({ name: `${k}.c`, contents: readRuntime(`kernels/${k}.c`) }));
+  const needsFloat32 = kernels.some((k) => k.contents.includes(`"${FLOAT32_HEADER}"`));
   return [
     { name: 'model.h', contents: emitHeader(graph, plan, opts) },
     { name: 'model.c', contents: emitSource(pg, plan, opts) },
     { name: 'tf_kernels.h', contents: emitKernelsHeader(kernelNames.map((k) => prototypes.get(k)!), opts) },
     { name: 'tf_config.h', contents: emitConfig(pg, opts) },
-    { name: 'tf_fixed_point.h', contents: readFileSync(new URL('tf_fixed_point.h', RUNTIME_DIR), 'utf8') },
-    ...kernelNames.map((k) => ({ name: `${k}.c`, contents: readFileSync(new URL(`kernels/${k}.c`, RUNTIME_DIR), 'utf8') })),
+    { name: 'tf_fixed_point.h', contents: readRuntime('tf_fixed_point.h') },
+    ...(needsFloat32 ? [{ name: FLOAT32_HEADER, contents: readRuntime(FLOAT32_HEADER) }] : []),
+    ...kernels,
   ];
+}
+
+function readRuntime(path: string): string {
+  const url = new URL(path, RUNTIME_DIR);
+  if (!existsSync(url)) throw new Error(`the C runtime has no ${path}: an operator binds to a kernel nobody wrote`);
+  return readFileSync(url, 'utf8');
+}
+
+/** What tf_model_invoke reads and writes: a training step's inference program takes the image and gives the logits. */
+function apiTensors(graph: Graph): { inputs: readonly number[]; outputs: readonly number[] } {
+  const t = graph.training;
+  return t ? { inputs: [t.image], outputs: [t.logits] } : { inputs: graph.inputs, outputs: graph.outputs };
+}
+
+interface StateLayout {
+  readonly id: number;
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+/** Where each trainable tensor sits in the bytes tf_model_read_params writes: in `training.state` order, unpadded. */
+function stateLayout(graph: Graph): StateLayout[] {
+  let offset = 0;
+  return (graph.training?.state ?? []).map((id) => {
+    const bytes = tensorBytes(graph.tensors[id]!);
+    offset += bytes;
+    return { id, offset: offset - bytes, bytes };
+  });
 }
 
 function emitHeader(graph: Graph, plan: MemoryPlan, opts: CEmitOptions): string {
   const w = new CWriter();
   headerComment(w, `model.h: the C API of model '${graph.name}'.`, opts);
   w.line('#ifndef TF_MODEL_H').line('#define TF_MODEL_H').line().line('#include <stdint.h>').line();
+  const api = apiTensors(graph);
   const bytesOf = (ids: readonly number[]) => ids.map((id) => tensorBytes(graph.tensors[id]!));
-  const inputBytes = bytesOf(graph.inputs);
-  const outputBytes = bytesOf(graph.outputs);
+  const inputBytes = bytesOf(api.inputs);
+  const outputBytes = bytesOf(api.outputs);
   w.comment('Inputs and outputs are raw int8 tensors in the model\'s layout, concatenated in order.');
-  w.line(`#define TF_MODEL_INPUT_COUNT ${graph.inputs.length}`);
+  w.line(`#define TF_MODEL_INPUT_COUNT ${api.inputs.length}`);
   w.line(`#define TF_MODEL_INPUT_BYTES ${inputBytes.reduce((a, b) => a + b, 0)}`);
-  graph.inputs.forEach((id, i) => w.comment(`input ${i}: ${describeTensor(graph.tensors[id]!)}`).line(`#define TF_MODEL_INPUT${i}_BYTES ${inputBytes[i]}`));
-  w.line(`#define TF_MODEL_OUTPUT_COUNT ${graph.outputs.length}`);
+  api.inputs.forEach((id, i) => w.comment(`input ${i}: ${describeTensor(graph.tensors[id]!)}`).line(`#define TF_MODEL_INPUT${i}_BYTES ${inputBytes[i]}`));
+  w.line(`#define TF_MODEL_OUTPUT_COUNT ${api.outputs.length}`);
   w.line(`#define TF_MODEL_OUTPUT_BYTES ${outputBytes.reduce((a, b) => a + b, 0)}`);
-  graph.outputs.forEach((id, i) => w.comment(`output ${i}: ${describeTensor(graph.tensors[id]!)}`).line(`#define TF_MODEL_OUTPUT${i}_BYTES ${outputBytes[i]}`));
+  api.outputs.forEach((id, i) => w.comment(`output ${i}: ${describeTensor(graph.tensors[id]!)}`).line(`#define TF_MODEL_OUTPUT${i}_BYTES ${outputBytes[i]}`));
   w.comment('Bytes of the static arena that holds every activation (statically allocated in model.c).');
   w.line(`#define TF_MODEL_ARENA_BYTES ${plan.arenaBytes}`).line();
   w.comment('Prepares the model. Call once before tf_model_invoke; it allocates nothing.');
   w.line('void tf_model_init(void);');
   w.comment('Runs one inference: reads TF_MODEL_INPUT_BYTES from input, writes TF_MODEL_OUTPUT_BYTES to output.\n * Returns 0 on success. Not reentrant: the arena is shared.');
   w.line('int tf_model_invoke(const int8_t *input, int8_t *output);');
+  if (graph.training) emitTrainingHeader(w, graph, graph.training);
   w.line().line('#endif');
   return w.toString();
+}
+
+function emitTrainingHeader(w: CWriter, graph: Graph, training: TrainingStep): void {
+  const layout = stateLayout(graph);
+  w.line();
+  w.comment('Training. The model learns in place: tf_model_invoke uses the parameters as the last step left them.');
+  w.line(`#define TF_MODEL_CLASSES ${classCount(graph, training)}`);
+  w.line(`#define TF_MODEL_PARAMS_BYTES ${layout.reduce((a, p) => a + p.bytes, 0)}`);
+  w.comment(
+    'One training step on TF_MODEL_INPUT_BYTES of input with class `label`, learning rate `lr`: runs the model,\n' +
+      ' * its loss and the backward pass, updates the trainable parameters and returns the loss (softmax cross-entropy).\n' +
+      ' * A label outside [0, TF_MODEL_CLASSES) returns -1.0f and changes nothing. Not reentrant.',
+  );
+  w.line('float tf_model_train_step(const int8_t *input, int32_t label, float lr);');
+  const order = layout.map((p, i) => `param ${i}, bytes [${p.offset}, ${p.offset + p.bytes}): ${describeTensor(graph.tensors[p.id]!)}`).join('\n *   ');
+  w.comment(
+    'Copies the trainable parameters\' raw bytes (this CPU\'s byte order), TF_MODEL_PARAMS_BYTES in all,\n' +
+      ` * each tensor right after the previous one, no padding:\n *   ${order || '(none)'}`,
+  );
+  w.line('void tf_model_read_params(uint8_t *out);');
+  w.comment('The same bytes, `bytes` of them from `offset` on (offset + bytes <= TF_MODEL_PARAMS_BYTES): reads them piecewise.');
+  w.line('void tf_model_read_params_range(uint32_t offset, uint32_t bytes, uint8_t *out);');
+}
+
+function classCount(graph: Graph, training: TrainingStep): number {
+  return elementCount(graph.tensors[training.logits]!.shape);
 }
 
 function emitKernelsHeader(prototypes: readonly string[], opts: CEmitOptions): string {
@@ -130,37 +198,36 @@ function emitConfig(pg: PreparedGraph, opts: CEmitOptions): string {
   return w.toString();
 }
 
+const stateName = (id: number): string => `tf_state_${id}`;
+
 function emitSource(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): string {
   const { graph } = pg;
   const pool = new ConstantPool();
   const constName = new Map<number, string>();
+  const arenaAt = (id: number): string => {
+    const offset = plan.tensorOffsets.get(id);
+    if (offset === undefined) throw new Error(`no arena offset for ${describeTensor(graph.tensors[id]!)}`);
+    return `tf_arena_bytes + ${offset}`;
+  };
+  const arenaExpr = (id: number, writable: boolean): string => `(${writable ? '' : 'const '}${cTypeOf(graph.tensors[id]!.dtype)} *)(${arenaAt(id)})`;
   const tensorExpr = (a: Extract<KernelArg, { kind: 'tensor' }>): string => {
     if (a.tensor < 0) return 'NULL';
     const t = graph.tensors[a.tensor]!;
-    const ctype = cTypeOf(t.dtype);
-    if (t.data) {
-      let name = constName.get(t.id);
-      if (!name) {
-        name = pool.add(`tf_const_${t.id}`, t.dtype, t.data);
-        constName.set(t.id, name);
-      }
-      return name;
+    if (isState(graph, t.id)) return stateName(t.id);
+    if (!t.data) return arenaExpr(t.id, a.write);
+    if (a.write) throw new Error(`${describeTensor(t)} is a constant but a kernel writes it: only training state may be written`);
+    let name = constName.get(t.id);
+    if (!name) {
+      name = pool.add(`tf_const_${t.id}`, t.dtype, t.data);
+      constName.set(t.id, name);
     }
-    const offset = plan.tensorOffsets.get(t.id);
-    if (offset === undefined) throw new Error(`no arena offset for ${describeTensor(t)}`);
-    return `(${a.write ? '' : 'const '}${ctype} *)(tf_arena_bytes + ${offset})`;
+    return name;
   };
 
-  const body = new CWriter();
-  let inputAt = 0;
-  graph.inputs.forEach((id) => {
-    const bytes = tensorBytes(graph.tensors[id]!);
-    body.line(`memcpy(tf_arena_bytes + ${plan.tensorOffsets.get(id)}, input + ${inputAt}, ${bytes});`);
-    inputAt += bytes;
-  });
-  pg.nodes.forEach(({ node, prepared }, step) => {
+  // One call per node, shared by tf_model_invoke and tf_model_train_step (they run the same kernels on the same buffers).
+  const calls = pg.nodes.map(({ node, prepared }, step) => {
     const call = prepared.kernel;
-    if (!call) return;
+    if (!call) return null;
     let tableIndex = 0;
     const args = call.args.map((a) => {
       switch (a.kind) {
@@ -176,16 +243,47 @@ function emitSource(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): st
         }
       }
     });
-    body.comment(`${node.origin}: ${node.op} -> ${node.outputs.map((id) => describeTensor(graph.tensors[id]!)).join(', ')}`);
-    body.line(`${call.name}(${args.join(', ')});`);
+    const updated = call.args.flatMap((a) => (a.kind === 'tensor' && a.write && isState(graph, a.tensor) ? [a.tensor] : []));
+    const effects = [
+      ...node.outputs.map((id) => describeTensor(graph.tensors[id]!)),
+      ...updated.map((id) => `updates ${describeTensor(graph.tensors[id]!)}`),
+    ];
+    return { comment: `${node.origin}: ${node.op} -> ${effects.join(', ')}`, code: `${call.name}(${args.join(', ')});` };
   });
-  let outputAt = 0;
-  graph.outputs.forEach((id) => {
-    const bytes = tensorBytes(graph.tensors[id]!);
-    body.line(`memcpy(output + ${outputAt}, ${tensorExpr({ kind: 'tensor', tensor: id, write: false })}, ${bytes});`);
-    outputAt += bytes;
+  const run = (w: CWriter, steps: readonly number[]): void =>
+    steps.forEach((step) => {
+      const call = calls[step];
+      if (call) w.comment(call.comment).line(call.code);
+    });
+  const copyIn = (w: CWriter, ids: readonly number[], from: string): void => {
+    let at = 0;
+    ids.forEach((id) => {
+      const bytes = tensorBytes(graph.tensors[id]!);
+      w.line(`memcpy(${arenaAt(id)}, ${from} + ${at}, ${bytes});`);
+      at += bytes;
+    });
+  };
+  const copyOut = (w: CWriter, ids: readonly number[], to: string): void => {
+    let at = 0;
+    ids.forEach((id) => {
+      const bytes = tensorBytes(graph.tensors[id]!);
+      w.line(`memcpy(${to} + ${at}, ${tensorExpr({ kind: 'tensor', tensor: id, write: false })}, ${bytes});`);
+      at += bytes;
+    });
+  };
+
+  const api = apiTensors(graph);
+  const training = graph.training;
+  const functions = new CWriter();
+  functions.block('void tf_model_init(void)', () => functions.line('memset(tf_arena, 0, sizeof tf_arena);'));
+  functions.line();
+  functions.block('int tf_model_invoke(const int8_t *input, int8_t *output)', () => {
+    copyIn(functions, api.inputs, 'input');
+    run(functions, training ? training.inferenceNodes : pg.nodes.map((_, step) => step));
+    copyOut(functions, api.outputs, 'output');
+    functions.line('return 0;');
   });
-  body.line('return 0;');
+  if (training) emitTrainingFunctions(functions, graph, training, (w) => run(w, pg.nodes.map((_, step) => step)), arenaAt);
 
   const w = new CWriter();
   headerComment(w, `model.c: model '${graph.name}', ${pg.nodes.length} operators, arena ${plan.arenaBytes} bytes.`, opts);
@@ -193,11 +291,78 @@ function emitSource(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): st
   w.comment('All activations live here, at offsets fixed by the memory planner. uint64_t keeps it 8-byte aligned.');
   w.line(`static uint64_t tf_arena[${Math.max(1, Math.ceil(plan.arenaBytes / 8))}];`);
   w.line('#define tf_arena_bytes ((int8_t *)tf_arena)').line();
+  if (training) emitState(w, graph, training);
   w.line(pool.w.toString());
-  w.block('void tf_model_init(void)', () => w.line('memset(tf_arena, 0, sizeof tf_arena);'));
-  w.line();
-  w.block('int tf_model_invoke(const int8_t *input, int8_t *output)', () => {
-    for (const line of body.toString().trimEnd().split('\n')) w.line(line.trimStart() ? line : '');
-  });
+  w.line(functions.toString().trimEnd());
   return w.toString();
+}
+
+/**
+ * Trainable parameters: writable arrays (.data, copied to SRAM at startup), aligned as the arena is because the
+ * kernels that read them were written for arena buffers, and never merged with a constant of the same content.
+ */
+function emitState(w: CWriter, graph: Graph, training: TrainingStep): void {
+  w.comment('Trainable parameters, initialised with their compile-time values; training steps update them in place.');
+  for (const id of training.state) {
+    const t = graph.tensors[id]!;
+    const data = t.data;
+    if (!data) throw new Error(`training state ${describeTensor(t)} has no initial value`);
+    const literal = literalOf(t.dtype);
+    w.comment(describeTensor(t));
+    w.line(`static ${cTypeOf(t.dtype)} ${stateName(id)}[${Math.max(data.length, 1)}] __attribute__((aligned(8))) = {`);
+    w.line(data.length ? cArrayBody(data, t.dtype === 'float32' ? 8 : 24, literal) : '  0,');
+    w.line('};');
+  }
+  w.line();
+}
+
+function emitTrainingFunctions(
+  w: CWriter,
+  graph: Graph,
+  training: TrainingStep,
+  runAll: (w: CWriter) => void,
+  arenaAt: (id: number) => string,
+): void {
+  const expect = (id: number, dtype: string, what: string): void => {
+    const t = graph.tensors[id]!;
+    if (t.dtype !== dtype || elementCount(t.shape) !== 1) throw new Error(`training ${what} must be one ${dtype}, got ${describeTensor(t)}`);
+  };
+  expect(training.label, 'int32', 'label');
+  expect(training.learningRate, 'float32', 'learning rate');
+  expect(training.loss, 'float32', 'loss');
+  const imageBytes = tensorBytes(graph.tensors[training.image]!);
+  w.line();
+  w.block('float tf_model_train_step(const int8_t *input, int32_t label, float lr)', () => {
+    w.line('float loss;');
+    w.line('if (label < 0 || label >= TF_MODEL_CLASSES) return -1.0f;');
+    w.line(`memcpy(${arenaAt(training.image)}, input, ${imageBytes});`);
+    w.line(`memcpy(${arenaAt(training.label)}, &label, sizeof label);`);
+    w.line(`memcpy(${arenaAt(training.learningRate)}, &lr, sizeof lr);`);
+    runAll(w);
+    w.line(`memcpy(&loss, ${arenaAt(training.loss)}, sizeof loss);`);
+    w.line('return loss;');
+  });
+
+  const layout = stateLayout(graph);
+  w.line();
+  if (layout.length === 0) {
+    w.block('void tf_model_read_params(uint8_t *out)', () => w.line('(void)out;'));
+    w.line();
+    w.block('void tf_model_read_params_range(uint32_t offset, uint32_t bytes, uint8_t *out)', () => w.line('(void)offset;').line('(void)bytes;').line('(void)out;'));
+    return;
+  }
+  w.block('static const struct { const void *data; uint32_t bytes; } tf_params[] =', () => {
+    layout.forEach((p) => w.line(`{ ${stateName(p.id)}, ${p.bytes} },`));
+  }, '};');
+  w.line();
+  w.block('void tf_model_read_params(uint8_t *out)', () => w.line('tf_model_read_params_range(0, TF_MODEL_PARAMS_BYTES, out);'));
+  w.line();
+  w.block('void tf_model_read_params_range(uint32_t offset, uint32_t bytes, uint8_t *out)', () => {
+    w.block('for (uint32_t i = 0; i < sizeof tf_params / sizeof tf_params[0] && bytes > 0; ++i)', () => {
+      w.block('if (offset >= tf_params[i].bytes)', () => w.line('offset -= tf_params[i].bytes;').line('continue;'));
+      w.line('const uint32_t n = tf_params[i].bytes - offset < bytes ? tf_params[i].bytes - offset : bytes;');
+      w.line('memcpy(out, (const uint8_t *)tf_params[i].data + offset, n);');
+      w.line('out += n;').line('bytes -= n;').line('offset = 0;');
+    });
+  });
 }
