@@ -2,8 +2,9 @@
  * `npm run bench`: for each MLPerf Tiny model, instructions per inference on cortex-m4 (QEMU
  * -icount, deterministic), arena bytes, flash and SRAM of the linked image, MACs per
  * instruction, and the same figures for TFLite Micro + CMSIS-NN as ratios; the same figures for the
- * paper's three ONNX models on cortex-m7 (the paper's STM32F746 core); then the wasm module's median
- * time per inference in this Node.js against the TFLite WebAssembly runtime.
+ * paper's three ONNX models on cortex-m7 (the paper's STM32F746 core); their training step under each published
+ * sparse-update scheme; then the wasm module's median time per inference in this Node.js against the TFLite
+ * WebAssembly runtime.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { getBoard } from '../targets/boards.ts';
 import { runModel } from '../targets/run.ts';
 import { SHARED } from '../tests/helpers/shared.ts';
 import { measureWasmSpeed } from './wasm_speed.ts';
+import { measureTraining } from './training.ts';
 
 /** TFLM + CMSIS-NN on the same QEMU core, measured by the same method (shared/notes/peers.md). */
 const PEERS: Readonly<Record<string, { instructions: number; arena: number; flash: number; sram: number }>> = {
@@ -96,6 +98,28 @@ const paperLines = [
 process.stdout.write(
   `\npaper models (ONNX QDQ, 1x3x128x128 NCHW int8, rounding 'float32'), inference on cortex-m7 (QEMU mps2-an500, -icount shift=0), input: zeros; ` +
     `budget 262,144 B SRAM / 1,048,576 B flash, linker-enforced\n\n${paperLines.join('\n')}\n`,
+);
+
+/** The paper's figures (../shared/models/paper/README.md): peak memory with sparse update and reordering, cycles per step. */
+const PAPER_TRAINING: Readonly<Record<string, { peakKb: number; cycles: number }>> = {
+  'mcunet-5fps': { peakKb: 173, cycles: 118e6 },
+  'mbv2-w0.35': { peakKb: 141, cycles: 81e6 },
+  'proxyless-w0.3': { peakKb: 135, cycles: 96e6 },
+};
+const trainingLines = [
+  '| model | scheme | peak SRAM B (planner) | of which parameters | peak during | image SRAM B | image flash B | instructions / step | paper: peak KB, cycles / step |',
+  '|---|---|---:|---:|---|---:|---:|---:|---:|',
+];
+for (const model of PAPER_MODELS) {
+  for (const r of await measureTraining(join(SHARED, 'models/paper'), model)) {
+    const paper = PAPER_TRAINING[model]!;
+    const run = r.run ? `${fmt(r.run.sram)} | ${fmt(r.run.flash)} | ${fmt(r.run.instructions)}` : `over budget: needs ${fmt(r.sramNeeded)} | - | -`;
+    trainingLines.push(`| ${r.model} | ${r.scheme} | ${fmt(r.peakSram)} | ${fmt(r.stateBytes)} | ${r.peakAt} | ${run} | ${paper.peakKb} KB, ${fmt(paper.cycles)} |`);
+  }
+}
+process.stdout.write(
+  `\ntraining step of the paper models, each published scheme (schemes.json), new 10-class head, on cortex-m7 (QEMU mps2-an500); ` +
+    `instructions of the second step, zero image, lr 0.01\n\n${trainingLines.join('\n')}\n`,
 );
 
 const speeds = [];

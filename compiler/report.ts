@@ -6,6 +6,7 @@ import type { LiveBuffer, MemoryPlan } from './plan/memory.ts';
 import { formatArenaReport } from './plan/report.ts';
 import type { TrainingMemory } from './plan/training_memory.ts';
 import { formatTrainingMemory, trainingMemory } from './plan/training_memory.ts';
+import { describeUpdates } from './train/summary.ts';
 import type { Board } from '../targets/boards.ts';
 import type { Rounding } from './ops/common/fixed_point.ts';
 
@@ -81,7 +82,7 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
   const peak = { label: plan.peakLabel, live: plan.peakLive };
   const notes = [...(graph.notes ?? []), ...pg.nodes.flatMap(({ node, prepared }) => (prepared.notes ?? []).map((n) => `${node.origin}: ${n}`))];
   const report = { rounding: pg.options.rounding, layers, arenaBytes: plan.arenaBytes, lowerBoundBytes: plan.lowerBoundBytes, macs, constantBytes, peak, budget, notes, training };
-  return { ...report, text: formatReport(graph.name, board, plan, report) };
+  return { ...report, text: formatReport(graph.name, board, plan, report, describeUpdates(graph)) };
 }
 
 function pad(s: string | number, width: number, right = false): string {
@@ -89,7 +90,7 @@ function pad(s: string | number, width: number, right = false): string {
   return right ? text.padStart(width) : text.padEnd(width);
 }
 
-function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<CompileReport, 'text'>): string {
+function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<CompileReport, 'text'>, updates: readonly string[]): string {
   const lines: string[] = [];
   lines.push(`model ${name} for ${board.name} (${board.description}), rounding ${r.rounding}`);
   lines.push('');
@@ -101,7 +102,7 @@ function formatReport(name: string, board: Board, plan: MemoryPlan, r: Omit<Comp
   lines.push(`MACs per ${r.training ? 'training step' : 'inference'}${r.training ? ' ' : '     '}${r.macs}`);
   lines.push(`peak                   at ${r.peak.label}`);
   lines.push(formatArenaReport(plan.arena, plan.describeBuffer));
-  if (r.training) lines.push(...formatTrainingMemory(r.training));
+  if (r.training) lines.push(...formatTrainingMemory(r.training), ...updates);
   const state = r.training ? ` + ${r.training.stateBytes} B trainable parameters` : '';
   if (board.kind === 'wasm') {
     lines.push(`SRAM needed            ${r.budget.sram.needed} B of ${r.budget.sram.available} B (the arena${state}; the module has no C stack or heap)`);
