@@ -142,4 +142,9 @@ static inline int32_t tf_stochastic_round_weight(float v, float u) {
   return lo + (u < v - (float)lo ? 1 : 0);
 }
 
+/* table[q + 128] = (float)(q - zero_point) * scale for every int8 q: the real value of an int8 tensor's element. */
+static inline void tf_dequantization_table(float *table, int32_t zero_point, float scale) {
+  for (int32_t q = -128; q < 128; ++q) table[q + 128] = (float)(q - zero_point) * scale;
+}
+
 #endif

@@ -5,7 +5,9 @@
  * that order; then v = w - lr * g * inv_w_scale[oc] is rounded stochastically with the next draw of the generator,
  * one draw per weight even when g = 0, and clamped to [-127, 127]. x is the saved input with x_c channels (x_c = keep
  * when only those were saved). No weight gradient is stored. The gradients of four consecutive input channels are
- * summed together, each in its own order, which shares the loads of dy and the index arithmetic.
+ * summed together, each in its own order, which shares the loads of dy and the index arithmetic. x_real comes from a
+ * table of the 256 possible values (the same float32 operations, done once), and a term with dy = 0 is skipped: g
+ * starts at +0 and a sum that starts at +0 never becomes -0, so adding ±0 cannot change it.
  */
 #include "tf_kernels.h"
 #include "tf_float32.h"
@@ -14,8 +16,9 @@ struct conv_update_window {
   const float *dy;
   const int8_t *x;
   int32_t batches, in_h, in_w, x_c, out_h, out_w, out_c;
-  int32_t stride_h, stride_w, pad_top, pad_left, x_zero_point;
-  float x_scale;
+  int32_t stride_h, stride_w, pad_top, pad_left;
+  /* x_real of each int8 value, indexed by value + 128. */
+  const float *x_real;
 };
 
 /* g[l] for input channels ic + l, l < lanes; inlined with lanes 4 or 1. */
@@ -36,8 +39,9 @@ static inline void conv_tap_gradients(const struct conv_update_window *s, int32_
         float d;
         if (ix < 0 || ix >= s->in_w) continue;
         d = dy_row[ox * s->out_c];
+        if (d == 0.0f) continue;
         xp = x_row + ix * s->x_c;
-        for (int32_t l = 0; l < lanes; ++l) g[l] += d * ((float)((int32_t)xp[l] - s->x_zero_point) * s->x_scale);
+        for (int32_t l = 0; l < lanes; ++l) g[l] += d * s->x_real[xp[l] + 128];
       }
     }
   }
@@ -49,10 +53,11 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
                               int32_t stride_h, int32_t stride_w, int32_t dilation_h, int32_t dilation_w,
                               int32_t pad_top, int32_t pad_left, int32_t x_zero_point, int32_t x_scale_bits,
                               int32_t keep) {
+  float x_real[256];
   const struct conv_update_window s = {dy, x, batches, in_h, in_w, x_c, out_h, out_w, out_c,
-                                       stride_h, stride_w, pad_top, pad_left, x_zero_point,
-                                       tf_f32_from_bits(x_scale_bits)};
+                                       stride_h, stride_w, pad_top, pad_left, x_real};
   const float rate = lr[0];
+  tf_dequantization_table(x_real, x_zero_point, tf_f32_from_bits(x_scale_bits));
   int8_t *tap = w;
   for (int32_t oc = 0; oc < out_c; ++oc) {
     const float inv_scale = inv_w_scale[oc];

@@ -4,7 +4,8 @@
  * g = sum over (n, oy, ox) of dy[n, oy, ox, c] * x_real[n, iy, ix, c] (taps outside the input skipped), summed in
  * that order; then v = w - lr * g * inv_w_scale[c] is rounded stochastically with the next draw of the generator,
  * one draw per weight even when g = 0, and clamped to [-127, 127]. x is the saved input with x_c channels (x_c = keep
- * when only those were saved). No weight gradient is stored.
+ * when only those were saved). No weight gradient is stored. x_real comes from a table of the 256 possible values,
+ * and a term with dy = 0 is skipped (a sum that starts at +0 never becomes -0, so adding ±0 cannot change it).
  */
 #include "tf_kernels.h"
 #include "tf_float32.h"
@@ -15,8 +16,9 @@ void depthwise_conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t
                                         int32_t filter_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
                                         int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t x_zero_point,
                                         int32_t x_scale_bits, int32_t keep) {
-  const float x_scale = tf_f32_from_bits(x_scale_bits);
   const float rate = lr[0];
+  float x_real[256];
+  tf_dequantization_table(x_real, x_zero_point, tf_f32_from_bits(x_scale_bits));
   for (int32_t c = 0; c < keep; ++c) {
     const float inv_scale = inv_w_scale[c];
     for (int32_t ky = 0; ky < filter_h; ++ky) {
@@ -33,8 +35,9 @@ void depthwise_conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t
             x_row = x + (n * in_h + iy) * in_w * x_c + c;
             for (int32_t ox = 0; ox < out_w; ++ox) {
               const int32_t ix = ox * stride_w - pad_left + kx * dilation_w;
-              if (ix < 0 || ix >= in_w) continue;
-              g += dy_row[ox * channels] * ((float)((int32_t)x_row[ix * x_c] - x_zero_point) * x_scale);
+              const float d = dy_row[ox * channels];
+              if (ix < 0 || ix >= in_w || d == 0.0f) continue;
+              g += d * x_real[x_row[ix * x_c] + 128];
             }
           }
         }
