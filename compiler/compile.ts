@@ -1,12 +1,14 @@
 /**
- * @fileoverview The compiler pipeline: graph -> prepared ops -> memory plan -> budget check
+ * @fileoverview The compiler pipeline: graph -> fused bottlenecks -> prepared ops -> memory plan -> budget check
  * -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
 import { elementCount, tensorBytes } from './ir/graph.ts';
 import type { Rounding } from './ops/common/fixed_point.ts';
 import type { PreparedGraph } from './passes/prepare.ts';
+import type { CompileOptions } from './ops/op.ts';
 import { prepareGraph } from './passes/prepare.ts';
+import { fuseBottlenecks } from './passes/fuse_bottlenecks.ts';
 import type { MemoryPlan } from './plan/memory.ts';
 import { planMemory } from './plan/memory.ts';
 import type { GeneratedFile } from './backend/generated_file.ts';
@@ -75,10 +77,20 @@ export const REPORT_FILE = 'report.txt';
 
 /** Analysis only: what `inspect` shows. */
 export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
-  const prepared = prepareGraph(graph, { rounding: settings.rounding });
-  const plan = planMemory(prepared);
+  const { prepared, plan } = planWithFusion(graph, { rounding: settings.rounding });
   const report = buildReport(prepared, plan, settings.board);
   return { prepared, plan, report };
+}
+
+/** Fuses the inverted bottleneck at the memory peak, again while the new peak sits in one (fuse_bottlenecks.ts). */
+function planWithFusion(graph: Graph, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+  for (let current = graph; ; ) {
+    const prepared = prepareGraph(current, options);
+    const plan = planMemory(prepared);
+    const fused = plan.peakStep < current.nodes.length ? fuseBottlenecks(current, { at: plan.peakStep }) : current;
+    if (fused === current) return { prepared, plan };
+    current = fused;
+  }
 }
 
 export async function compileGraph(graph: Graph, settings: CompileSettings): Promise<CompiledModel> {

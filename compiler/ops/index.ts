@@ -27,9 +27,11 @@ import { mul } from './mul.ts';
 import { averagePool2d } from './average_pool2d.ts';
 import { maxPool2d } from './max_pool2d.ts';
 import { mean } from './mean.ts';
+import { invertedBottleneck } from './inverted_bottleneck.ts';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
   depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, reshapeGradient, saveMask, sliceChannels, softmaxCrossEntropy,
+  splitConv1x1,
 } from './train/index.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
@@ -64,6 +66,7 @@ export const OPS: readonly AnyOpDef[] = [
   averagePool2d,
   maxPool2d,
   mean,
+  invertedBottleneck,
   softmaxCrossEntropy,
   saveMask,
   applyMask,
@@ -75,6 +78,7 @@ export const OPS: readonly AnyOpDef[] = [
   conv2dWeightUpdate,
   depthwiseConv2dWeightUpdate,
   foldBias,
+  splitConv1x1,
   addGradients,
   averagePool2dBackprop,
   reshapeGradient,

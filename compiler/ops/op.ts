@@ -46,6 +46,8 @@ export interface KernelCall {
   /** Symbol shared by runtime/c/kernels/<name>.c and the WASM runtime. */
   readonly name: string;
   readonly args: readonly KernelArg[];
+  /** Other kernels this one calls (their C files are built with it); a fused operator reuses the unfused ones' kernels. */
+  readonly uses?: readonly string[];
 }
 
 /** What `prepare` sees: the node and its tensors, resolved. */
@@ -66,6 +68,12 @@ export interface Prepared<P> {
   readonly macs: number;
   /** What the compiler changed for this op that a reader of the report should know (saturated biases). */
   readonly notes?: readonly string[];
+  /**
+   * As OpDef.inPlace, for this node (an op that can write over input 0 in some geometries only). Its `scratchBytes`
+   * are then the price of running in place: the planner requests them only where it may give output and input 0 one
+   * buffer, and the kernel gets a null scratch pointer elsewhere.
+   */
+  readonly inPlace?: boolean;
 }
 
 export interface OutputType {
@@ -86,6 +94,11 @@ export interface OpDef<A extends object = object, P = unknown> {
   evaluate(params: P, inputs: readonly (TensorData | null)[], outputs: readonly TensorData[]): void;
   /** true when the output is the input's bytes reinterpreted (reshape family): the planner aliases them. */
   readonly aliasesInput?: boolean;
+  /**
+   * true when the kernel may write its output over input 0 (elementwise, same size): where input 0 dies at this op,
+   * the planner may give both one buffer.
+   */
+  readonly inPlace?: boolean;
 }
 
 /** Shorthand for kernel arguments. */

@@ -2,7 +2,7 @@
  * @fileoverview From a prepared graph to arena offsets: every activation (graph inputs and
  * outputs included) and every scratch buffer becomes a buffer request whose lifetime runs
  * from the step that writes it to the last step that reads it; reshape-like ops share their
- * input's buffer.
+ * input's buffer, and an op that can run in place may share its input's.
  */
 import { describeTensor, tensorBytes } from '../ir/graph.ts';
 import type { PreparedGraph } from '../passes/prepare.ts';
@@ -66,9 +66,25 @@ export function planMemory(pg: PreparedGraph): MemoryPlan {
   });
   graph.outputs.forEach((id) => touch(id, Math.max(0, nodes.length - 1)));
 
-  const requests: BufferRequest[] = [...lifetimes].map(([id, l]) => ({ id, bytes: l.bytes, firstUse: l.first, lastUse: l.last }));
+  // An in-place op's output may take its input's buffer when the input dies there.
+  const inPlaceOf = new Map<number, number>();
+  const partnered = new Set<number>();
+  nodes.forEach(({ node, prepared }, step) => {
+    const input = node.inputs[0];
+    if (!(opDef(node.op).inPlace || prepared.inPlace) || input === undefined || input < 0 || graph.tensors[input]!.data) return;
+    const from = rootOf(input);
+    const to = rootOf(node.outputs[0]!);
+    if (lifetimes.get(from)?.last === step && lifetimes.get(to)?.bytes === lifetimes.get(from)?.bytes) {
+      inPlaceOf.set(to, from);
+      partnered.add(step);
+    }
+  });
+  const requests: BufferRequest[] = [...lifetimes].map(([id, l]) => ({ id, bytes: l.bytes, firstUse: l.first, lastUse: l.last, inPlaceOf: inPlaceOf.get(id) }));
   nodes.forEach(({ prepared }, step) => {
-    if (prepared.scratchBytes > 0) requests.push({ id: SCRATCH_ID_BASE + step, bytes: prepared.scratchBytes, firstUse: step, lastUse: step });
+    // A node in place by its geometry needs its scratch only to run in place (Prepared.inPlace).
+    if (prepared.scratchBytes > 0 && (!prepared.inPlace || partnered.has(step))) {
+      requests.push({ id: SCRATCH_ID_BASE + step, bytes: prepared.scratchBytes, firstUse: step, lastUse: step });
+    }
   });
   const plan: ArenaPlan = planArena(requests, { alignment: 16 });
 

@@ -7,9 +7,14 @@
  * - The backward pass visits the forward nodes in reverse. For a layer: mask its output gradient (the clamp's
  *   straight-through rule), compute the input gradient while the weights are still the ones the forward pass
  *   used, then update bias and weights in place right away and refresh the folded bias the forward kernel reads:
- *   no weight gradient buffer exists, and each output gradient dies as soon as its layer is done.
+ *   no weight gradient buffer exists, and each output gradient dies as soon as its layer is done. A layer with frozen
+ *   weights updates its bias first, so that its input gradient is the output gradient's last reader and may take its
+ *   buffer.
  * - The forward pass keeps what the backward pass needs and no more: one mask bit per element of each output a
  *   gradient crosses, and each trained layer's input (only its first k channels for a partial update).
+ * - A partial update of a 1x1 convolution (stride 1) or fully connected layer splits its weights: the first k input
+ *   channels are trainable state, the rest stay a constant, and the layer runs as SplitConv1x1. Only what trains is
+ *   copied to SRAM.
  */
 import type { Activation, Attrs, Graph, Node, QuantParams, Tensor, TrainingStep } from '../ir/graph.ts';
 import { describeNode } from '../ir/graph.ts';
@@ -29,6 +34,18 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Ops whose gradient passes unchanged in value to the input: reshapes, and the softmax the loss replaces. */
 const CLASSIFIER_TAIL = new Set(['Reshape', 'Squeeze', 'ExpandDims', 'Softmax']);
 
+/**
+ * A trained layer's parameter tensors: `weights` is what its weight update writes (the trained head of split
+ * weights), `tail` the frozen rest of split weights (-1 when not split).
+ */
+interface LayerParameters {
+  readonly weights: number;
+  readonly tail: number;
+  readonly bias: number;
+  readonly saturated: number;
+  readonly folded: number;
+}
+
 interface ConvLikeAttrs {
   readonly padding: Padding;
   readonly strideH: number;
@@ -46,8 +63,8 @@ export class TrainingStepBuilder {
   private readonly gradients = new Map<number, number>();
   private readonly masks = new Map<number, number>();
   private readonly savedInputs = new Map<number, number>();
-  /** Forward node index -> the inputs its trained layer reads (weights, bias, folded state). */
-  private readonly layerInputs = new Map<number, readonly number[]>();
+  /** Forward node index -> the parameters of its trained layer. */
+  private readonly layerParameters = new Map<number, LayerParameters>();
   /** Trainable tensors, layer by layer in forward order (the `--dump-params` order). */
   private readonly state: number[] = [];
   private label = -1;
@@ -127,14 +144,24 @@ export class TrainingStepBuilder {
     const node = this.model.nodes[index]!;
     const update = this.plan.get(index);
     const layer = this.layers.find((l) => l.nodeIndex === index);
+    let op = node.op;
     let inputs = node.inputs;
+    let attrs = node.attrs;
     if (layer && update) {
       if (update.weightChannels > 0) this.saveLayerInput(layer, update);
-      inputs = this.trainableInputs(layer, update);
-      this.layerInputs.set(index, inputs);
+      const p = this.trainableParameters(layer, update);
+      this.layerParameters.set(index, p);
+      const x = node.inputs[0]!;
+      if (p.tail >= 0) {
+        op = 'SplitConv1x1';
+        inputs = [x, p.weights, p.tail, p.bias, p.folded];
+        attrs = { activation: (node.attrs as { activation: Activation }).activation };
+      } else {
+        inputs = layer.kind === 'depthwise' ? [x, p.weights, p.bias, p.saturated, p.folded] : [x, p.weights, p.bias, p.folded];
+      }
     }
     this.inference.push(this.nodes.length);
-    this.addNode(node.op, inputs, node.outputs, node.attrs, node.origin);
+    this.addNode(op, inputs, node.outputs, attrs, node.origin);
     const output = node.outputs[0]!;
     const range = this.maskRange(node);
     if (needsGradient.has(output) && range) {
@@ -166,25 +193,53 @@ export class TrainingStepBuilder {
   }
 
   /**
-   * A trained layer's forward inputs: its weights and bias, and the state tensors its kernel reads instead of
+   * A trained layer's parameters: its weights and bias, and the state tensors its kernel reads instead of
    * compile-time tables: the folded bias, and a depthwise layer's saturated bias. A layer whose weights train
    * keeps its bias as such (state) and refolds after each update; a bias-only layer keeps its bias only in those.
    */
-  private trainableInputs(layer: TrainableLayer, update: LayerUpdate): number[] {
-    const [x, w] = layer.node.inputs as [number, number];
+  private trainableParameters(layer: TrainableLayer, update: LayerUpdate): LayerParameters {
     const channels = layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!;
     let bias = layer.node.inputs[2] ?? -1;
     if (bias < 0) bias = this.addTensor(`${layer.node.origin} bias`, [channels], 'int32', null, new Int32Array(channels));
-    if (update.weightChannels > 0) this.state.push(w, bias);
+    const { weights, tail } = this.splitsWeights(layer, update) ? this.splitWeights(layer, update.weightChannels) : { weights: layer.node.inputs[1]!, tail: -1 };
+    if (update.weightChannels > 0) this.state.push(weights, bias);
     const { saturated, folded } = this.foldedState(layer, bias, channels);
-    return layer.kind === 'depthwise' ? [x, w, bias, saturated!, folded] : [x, w, bias, folded];
+    return { weights, tail, bias, saturated: saturated ?? -1, folded };
+  }
+
+  /** A partial update of a 1x1 convolution with stride 1 or of a fully connected layer: SplitConv1x1 runs it. */
+  private splitsWeights(layer: TrainableLayer, update: LayerUpdate): boolean {
+    if (update.weightChannels === 0 || update.weightChannels === layer.channels || layer.kind === 'depthwise') return false;
+    if (layer.kind === 'fully_connected') return true;
+    const [, kh, kw] = layer.weights.shape;
+    const a = layer.node.attrs as unknown as ConvLikeAttrs;
+    return kh === 1 && kw === 1 && a.strideH === 1 && a.strideW === 1;
+  }
+
+  /** The first `keep` input channels of each weight row (trainable state) and the rest (a constant), same quantization. */
+  private splitWeights(layer: TrainableLayer, keep: number): { weights: number; tail: number } {
+    const w = layer.weights;
+    const data = w.data as Int8Array;
+    const rows = w.shape[0]!;
+    const inC = layer.channels;
+    const head = new Int8Array(rows * keep);
+    const tail = new Int8Array(rows * (inC - keep));
+    for (let o = 0; o < rows; o++) {
+      head.set(data.subarray(o * inC, o * inC + keep), o * keep);
+      tail.set(data.subarray(o * inC + keep, (o + 1) * inC), o * (inC - keep));
+    }
+    const shape = (c: number) => [...w.shape.slice(0, -1), c];
+    return {
+      weights: this.addTensor(`${w.name}_first${keep}`, shape(keep), 'int8', w.quant, head),
+      tail: this.addTensor(`${w.name}_frozen${inC - keep}`, shape(inC - keep), 'int8', w.quant, tail),
+    };
   }
 
   private foldedState(layer: TrainableLayer, bias: number, channels: number): { saturated: number | null; folded: number } {
     const depthwise = layer.kind === 'depthwise';
     const data = { saturated: depthwise ? new Int32Array(channels) : null, folded: new Int32Array(channels) };
     const taps = layer.weights.shape.reduce((a, b) => a * b, 1) / channels;
-    foldBias.evaluate({ ...this.foldAttrs(layer), channels, taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
+    foldBias.evaluate({ ...this.foldAttrs(layer), channels, taps, keep: taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
     const name = this.tensors[layer.node.outputs[0]!]!.name;
     const saturated = data.saturated ? this.addTensor(`${name}_saturated_bias`, [channels], 'int32', null, data.saturated) : null;
     const folded = this.addTensor(`${name}_folded_bias`, [channels], 'int32', null, data.folded);
@@ -240,27 +295,35 @@ export class TrainingStepBuilder {
   private layerBackward(layer: TrainableLayer, dy: number, inputNeedsGradient: boolean): void {
     const { node } = layer;
     const x = node.inputs[0]!;
-    const w = node.inputs[1]!;
     const window = this.windowAttrs(layer);
     const depthwise = layer.kind === 'depthwise';
-    if (inputNeedsGradient) {
-      this.addGradient(x, this.gradientTensor(x, depthwise ? 'DepthwiseConv2DBackpropInput' : 'Conv2DBackpropInput', [dy, w], window, node), node);
-    }
+    const p = this.layerParameters.get(layer.nodeIndex);
+    const inputGradient = () => {
+      if (!inputNeedsGradient) return;
+      const weights = p && p.tail >= 0 ? [p.weights, p.tail] : [node.inputs[1]!];
+      this.addGradient(x, this.gradientTensor(x, depthwise ? 'DepthwiseConv2DBackpropInput' : 'Conv2DBackpropInput', [dy, ...weights], window, node), node);
+    };
     const update = this.plan.get(layer.nodeIndex);
-    if (!update) return;
-    const [, , bias, ...state] = this.layerInputs.get(layer.nodeIndex)!;
-    const [saturated, folded] = depthwise ? state : [-1, state[0]!];
-    const origin = `${node.origin} (update)`;
-    const sx = scaleOf(this.tensors[x]!);
-    const invScale = Array.from({ length: this.tensors[folded!]!.shape[0]! }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
-    if (update.weightChannels === 0) {
-      this.addNode('FoldedBiasUpdate', [dy, folded!, saturated!, this.learningRate], [], { invScale, ...this.frozenWeightSums(layer) }, origin);
+    if (!update || !p) {
+      inputGradient();
       return;
     }
-    if (update.bias) this.addNode('BiasUpdate', [dy, bias!, this.learningRate], [], { invScale }, origin);
+    const origin = `${node.origin} (update)`;
+    const sx = scaleOf(this.tensors[x]!);
+    const invScale = Array.from({ length: this.tensors[p.folded]!.shape[0]! }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
+    if (update.weightChannels === 0) {
+      // The bias does not enter the input gradient: updating it first leaves the input gradient dy's last reader,
+      // which may then write over dy (a stride-1 depthwise layer).
+      this.addNode('FoldedBiasUpdate', [dy, p.folded, p.saturated, this.learningRate], [], { invScale, ...this.frozenWeightSums(layer) }, origin);
+      inputGradient();
+      return;
+    }
+    // The input gradient needs the weights the forward pass used, so it runs before they are updated.
+    inputGradient();
+    if (update.bias) this.addNode('BiasUpdate', [dy, p.bias, this.learningRate], [], { invScale }, origin);
     const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
-    this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, w, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
-    this.addNode('FoldBias', [w, bias!, saturated!, folded!], [], this.foldAttrs(layer), origin);
+    this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, p.weights, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
+    this.addNode('FoldBias', [p.weights, p.bias, p.saturated, p.folded, ...(p.tail >= 0 ? [p.tail] : [])], [], this.foldAttrs(layer), origin);
   }
 
   /** Per channel of a frozen-weight layer: input_offset x sum of its weights, and the bias limit (common/bias.ts). */

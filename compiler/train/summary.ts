@@ -11,13 +11,16 @@ export function describeUpdates(graph: Graph): string[] {
     if (node.op.endsWith('WeightUpdate')) {
       const w = graph.tensors[node.inputs[2]!]!;
       const depthwise = node.op.startsWith('Depthwise');
-      const channels = w.shape[w.shape.length - 1]!;
+      // A split layer trains its head; the frozen tail (input 2 of SplitConv1x1) holds the other channels.
+      const split = graph.nodes.find((n) => n.op === 'SplitConv1x1' && n.inputs[1] === w.id);
+      const lastDim = (id: number) => graph.tensors[id]!.shape[graph.tensors[id]!.shape.length - 1]!;
+      const channels = lastDim(w.id) + (split ? lastDim(split.inputs[2]!) : 0);
       const keep = node.attrs['keep'] as number;
       add(keep === channels && !depthwise ? 'weights' : `weights of the first ${keep} ${depthwise ? 'channels' : 'input channels'}${keep === channels ? '' : ` of ${channels}`}`);
     }
   }
   return [
-    `trained layers         ${byLayer.size} (a partial update trains the first k channels)`,
+    `trained layers         ${byLayer.size} (a partial update trains the first k channels; a 1x1 or fully connected layer's other weights stay in flash)`,
     ...[...byLayer].reverse().map(([layer, what]) => `  ${layer}: ${what.join(', ')}`),
   ];
 }

@@ -3,21 +3,26 @@
  * compiler/ops/train, bit for bit (the bytes of every buffer after the call, inputs included, so a kernel that writes
  * where it should not fails too). Random data and geometries: strides, dilations, padding, fully connected shapes,
  * zero gradients, partial channels, saturating biases, weights pushed past the int8 limits. Host cc with
- * -ffp-contract=off and -fsanitize=address,undefined; every buffer is its own exact-size allocation.
+ * -ffp-contract=off and -fsanitize=address,undefined; every buffer is its own exact-size allocation, except where a
+ * kernel may write its output over its input (the depthwise input gradient), which is also run with both one buffer.
  * The weight updates' outputs are int8 after stochastic rounding, so a 1-ulp difference in a weight's gradient shows
  * only when the draw lands within that ulp: those cases pin the loop and draw order, indexing and rounding, not every
  * last bit of the sums (the backprop kernels, whose outputs are the float sums themselves, do).
+ * Weights split by a partial update (a trained head and a frozen tail) are checked in the forward kernel, under each
+ * requantization rounding, and in the input gradient and bias refold that read both parts.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
-  depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy,
+  depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from '../../compiler/ops/train/index.ts';
+import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
+import { channelMultiplier, ROUNDINGS } from '../../compiler/ops/common/fixed_point.ts';
 import type { TensorData } from '../../compiler/ir/dtype.ts';
 import { f32, floatBits } from '../../compiler/ops/common/float32_math.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
@@ -29,13 +34,14 @@ const KERNELS = {
   mask_s8: 'const int8_t *, uint8_t *, int32_t, int32_t, int32_t',
   apply_mask_f32: 'const float *, const uint8_t *, float *, int32_t',
   slice_channels_s8: 'const int8_t *, int8_t *, int32_t, int32_t, int32_t',
-  conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(15)}`,
-  depthwise_conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *${', int32_t'.repeat(14)}`,
+  conv2d_backprop_input_f32: `const float *, const int8_t *, const int8_t *, const float *, float *${', int32_t'.repeat(16)}`,
+  depthwise_conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *, void *${', int32_t'.repeat(14)}`,
   bias_update_f32: 'const float *, int32_t *, const float *, const float *, int32_t, int32_t',
   folded_bias_update_f32: 'const float *, int32_t *, int32_t *, const float *, const int32_t *, const int32_t *, const float *, int32_t, int32_t',
-  conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(19)}`,
+  conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *, void *${', int32_t'.repeat(19)}`,
   depthwise_conv2d_weight_update_f32: `const float *, const int8_t *, int8_t *, const float *, const float *, int32_t *${', int32_t'.repeat(18)}`,
-  fold_bias_s8: 'const int8_t *, const int32_t *, int32_t *, int32_t *, int32_t, int32_t, int32_t, int32_t, int32_t',
+  fold_bias_s8: `const int8_t *, const int8_t *, const int32_t *, int32_t *, int32_t *${', int32_t'.repeat(6)}`,
+  split_conv1x1_s8: 'const int8_t *, const int8_t *, const int8_t *, const int32_t *, int8_t *, int32_t, int32_t, int32_t, int32_t, const int32_t *, const int32_t *, int32_t, int32_t, int32_t',
   add_f32: 'const float *, const float *, float *, int32_t',
   average_pool2d_backprop_f32: `const float *, float *${', int32_t'.repeat(12)}`,
 } as const;
@@ -59,7 +65,8 @@ function harness(): string {
 #include <stdlib.h>
 #include "tf_kernels.h"
 
-/* Cases on stdin: int32 kernel, buffer count, per buffer its byte length and bytes, int count, ints. */
+/* Cases on stdin: int32 kernel, buffer count, per buffer its byte length and bytes (length -1 - j: buffer j's
+   pointer again, neither read nor written back), int count, ints. */
 static int read_i32(int32_t *v) { return fread(v, 4, 1, stdin) == 1; }
 
 int main(void) {
@@ -69,7 +76,11 @@ int main(void) {
     int32_t size[8] = {0}, a[32] = {0}, buffers, ints, i;
     if (!read_i32(&buffers) || buffers > 8) return 1;
     for (i = 0; i < buffers; ++i) {
-      if (!read_i32(&size[i])) return 1;
+      if (!read_i32(&size[i]) || size[i] < -i) return 1;
+      if (size[i] < 0) {
+        b[i] = b[-1 - size[i]];
+        continue;
+      }
       if (size[i] > 0 && ((b[i] = malloc((size_t)size[i])) == NULL || fread(b[i], 1, (size_t)size[i], stdin) != (size_t)size[i])) return 1;
     }
     if (!read_i32(&ints) || ints > 32 || fread(a, 4, (size_t)ints, stdin) != (size_t)ints) return 1;
@@ -78,7 +89,8 @@ ${cases.join('\n')}
     default: return 1;
     }
     for (i = 0; i < buffers; ++i) {
-      if (size[i] > 0) fwrite(b[i], 1, (size_t)size[i], stdout);
+      if (size[i] <= 0) continue;
+      fwrite(b[i], 1, (size_t)size[i], stdout);
       free(b[i]);
     }
   }
@@ -100,19 +112,23 @@ ${NAMES.map((n) => `void ${n}(${KERNELS[n]});`).join('\n')}
 
 const FLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror', '-ffp-contract=off', '-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
-let executable: string | null = null;
+const executables = new Map<Rounding, string>();
 const workDir = mkdtempSync(join(tmpdir(), 'tf-train-kernels-'));
 
-function build(): string {
-  if (executable) return executable;
-  writeFileSync(join(workDir, 'tf_kernels.h'), kernelsHeader());
-  writeFileSync(join(workDir, 'tf_config.h'), '#define TF_SINGLE_ROUNDING 0\n#define TF_FLOAT32_REQUANT 0\n');
-  writeFileSync(join(workDir, 'main.c'), harness());
-  const sources = [join(workDir, 'main.c'), ...NAMES.map((n) => join(REPO_ROOT, 'runtime/c/kernels', `${n}.c`))];
-  const exe = join(workDir, 'main');
-  const cc = spawnSync('cc', [...FLAGS, `-I${workDir}`, `-I${join(REPO_ROOT, 'runtime/c')}`, ...sources, '-o', exe], { encoding: 'utf8' });
+/** The harness built with the requantization of `rounding` (tf_config.h as the C backend writes it). */
+function build(rounding: Rounding): string {
+  const built = executables.get(rounding);
+  if (built) return built;
+  const dir = join(workDir, rounding);
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'tf_kernels.h'), kernelsHeader());
+  writeFileSync(join(dir, 'tf_config.h'), `#define TF_SINGLE_ROUNDING ${rounding === 'single' ? 1 : 0}\n#define TF_FLOAT32_REQUANT ${rounding === 'float32' ? 1 : 0}\n`);
+  writeFileSync(join(dir, 'main.c'), harness());
+  const sources = [join(dir, 'main.c'), ...NAMES.map((n) => join(REPO_ROOT, 'runtime/c/kernels', `${n}.c`))];
+  const exe = join(dir, 'main');
+  const cc = spawnSync('cc', [...FLAGS, `-I${dir}`, `-I${join(REPO_ROOT, 'runtime/c')}`, ...sources, '-o', exe], { encoding: 'utf8' });
   assert.is(cc.status, 0, cc.stderr);
-  executable = exe;
+  executables.set(rounding, exe);
   return exe;
 }
 
@@ -123,6 +139,10 @@ interface Case {
   readonly what: string;
   /** The kernel's pointer arguments, in order (length 0: NULL), their contents before the call. */
   readonly buffers: readonly Data[];
+  /** Buffer index -> the earlier buffer whose pointer it is passed instead (a kernel writing over its input). */
+  readonly aliases?: ReadonlyMap<number, number>;
+  /** A scratch buffer, whose contents after the call are the kernel's own business. */
+  readonly scratch?: number;
   readonly ints: readonly number[];
   /** Runs the reference on (copies of) the buffers, in the same order. */
   readonly reference: (buffers: readonly Data[]) => void;
@@ -137,15 +157,18 @@ function clone(b: Data): Data {
 }
 
 /** Runs every case through the C harness and compares each buffer with the reference's, byte for byte. */
-function check(cases: readonly Case[]): void {
+function check(cases: readonly Case[], rounding: Rounding = 'double'): void {
   const parts: Uint8Array[] = [];
   const i32 = (v: number) => bytesOf(Int32Array.of(v));
   for (const c of cases) {
     parts.push(i32(NAMES.indexOf(c.kernel)), i32(c.buffers.length));
-    for (const b of c.buffers) parts.push(i32(b.byteLength), bytesOf(b));
+    c.buffers.forEach((b, i) => {
+      const alias = c.aliases?.get(i);
+      parts.push(...(alias === undefined ? [i32(b.byteLength), bytesOf(b)] : [i32(-1 - alias)]));
+    });
     parts.push(i32(c.ints.length), bytesOf(Int32Array.from(c.ints)));
   }
-  const run = spawnSync(build(), [], { input: Buffer.concat(parts), maxBuffer: 1 << 30 });
+  const run = spawnSync(build(rounding), [], { input: Buffer.concat(parts), maxBuffer: 1 << 30 });
   assert.is(run.status, 0, `C harness failed: ${run.stderr?.toString()}`);
   const out = run.stdout as Buffer;
   let at = 0;
@@ -153,10 +176,11 @@ function check(cases: readonly Case[]): void {
     const expected = c.buffers.map(clone);
     c.reference(expected);
     expected.forEach((want, i) => {
+      if (c.aliases?.has(i)) return;
       const wantBytes = bytesOf(want);
       const got = out.subarray(at, at + wantBytes.length);
       at += wantBytes.length;
-      if (!Buffer.from(wantBytes).equals(got)) {
+      if (i !== c.scratch && !Buffer.from(wantBytes).equals(got)) {
         const view = new (want.constructor as new (b: ArrayBuffer) => Data)(new Uint8Array(got).buffer);
         const k = view.findIndex((v, j) => floatBits(v) !== floatBits(want[j]!) || v !== want[j]);
         assert.unreachable(`${c.kernel} (${c.what}): buffer ${i} differs at element ${k}: C ${view[k]}, reference ${want[k]}`);
@@ -273,22 +297,67 @@ test('conv2d_backprop_input_f32 and depthwise_conv2d_backprop_input_f32 equal th
     const g = geometry(k % 5 === 0);
     const inC = random.int(1, 9);
     const outC = random.int(1, 9);
-    const p = { ...g, inC, outC, weightScales: Array.from({ length: outC }, scale) };
+    // Every other case has weights split at `keep` (a trained head and a frozen tail), else keep = inC and no tail.
+    const keep = inC > 1 && k % 2 === 1 ? random.int(1, inC - 1) : inC;
+    const p = { ...g, inC, outC, keep, weightScales: Array.from({ length: outC }, scale) };
     const dyCount = g.batches * g.outH * g.outW * outC;
+    const rows = outC * g.filterH * g.filterW;
     cases.push({
-      kernel: 'conv2d_backprop_input_f32', what: `${describe(g)}, ${inC} -> ${outC} channels`,
-      buffers: [gradients(dyCount), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.weightScales), garbage(g.batches * g.inH * g.inW * inC)],
-      ints: [g.batches, g.inH, g.inW, inC, g.outH, g.outW, outC, ...windowInts(g)],
-      reference: ([dy, w, , dx]) => conv2dBackpropInput.evaluate(p, [dy!, w!], [dx!]),
+      kernel: 'conv2d_backprop_input_f32', what: `${describe(g)}, ${inC} -> ${outC} channels, ${keep} in the head`,
+      buffers: [gradients(dyCount), int8s(rows * keep, -127, 127), int8s(rows * (inC - keep), -127, 127), Float32Array.from(p.weightScales), garbage(g.batches * g.inH * g.inW * inC)],
+      ints: [g.batches, g.inH, g.inW, inC, g.outH, g.outW, outC, ...windowInts(g), keep],
+      reference: ([dy, w, tail, , dx]) => conv2dBackpropInput.evaluate(p, [dy!, w!, keep < inC ? tail! : null], [dx!]),
     });
-    const c = random.int(1, 9);
-    const dp = { ...g, inC: c, outC: c, weightScales: Array.from({ length: c }, scale) };
+    cases.push(...depthwiseCases(g, `${describe(g)}`));
+  }
+  check(cases);
+});
+
+/**
+ * The depthwise input gradient three ways: without scratch (dx accumulates in place), with its scratch ring into a dx
+ * of its own, and, where the op may run in place (stride 1, equal shapes), with dx passed as dy's own buffer.
+ */
+function depthwiseCases(g: Geometry, what: string): Case[] {
+  const c = random.int(1, 9);
+  const dp = { ...g, inC: c, outC: c, weightScales: Array.from({ length: c }, scale) };
+  const dy = gradients(g.batches * g.outH * g.outW * c);
+  const w = int8s(g.filterH * g.filterW * c, -127, 127);
+  const ring = Math.min((g.filterH - 1) * g.dilationH + 1, g.inH) * g.inW * c;
+  const ints = [g.batches, g.inH, g.inW, c, g.outH, g.outW, ...windowInts(g)];
+  const separate = (scratch: number): Case => ({
+    kernel: 'depthwise_conv2d_backprop_input_f32', what: `${what}, ${c} channels, ${scratch > 0 ? 'scratch ring' : 'no scratch'}`,
+    buffers: [dy, w, Float32Array.from(dp.weightScales), garbage(g.batches * g.inH * g.inW * c), garbage(scratch)], ints, scratch: 4,
+    reference: ([d, wt, , dx]) => depthwiseConv2dBackpropInput.evaluate(dp, [d!, wt!], [dx!]),
+  });
+  const cases = [separate(0), separate(ring)];
+  if (g.strideH === 1 && g.inH === g.outH && g.inW === g.outW) {
     cases.push({
-      kernel: 'depthwise_conv2d_backprop_input_f32', what: `${describe(g)}, ${c} channels`,
-      buffers: [gradients(g.batches * g.outH * g.outW * c), int8s(g.filterH * g.filterW * c, -127, 127), Float32Array.from(dp.weightScales), garbage(g.batches * g.inH * g.inW * c)],
-      ints: [g.batches, g.inH, g.inW, c, g.outH, g.outW, ...windowInts(g)],
-      reference: ([dy, w, , dx]) => depthwiseConv2dBackpropInput.evaluate(dp, [dy!, w!], [dx!]),
+      kernel: 'depthwise_conv2d_backprop_input_f32', what: `${what}, ${c} channels, dx over dy`,
+      buffers: [dy, w, Float32Array.from(dp.weightScales), new Float32Array(0), garbage(ring)], ints, aliases: new Map([[3, 0]]), scratch: 4,
+      reference: ([d, wt]) => {
+        const dx = new Float32Array(d!.length);
+        depthwiseConv2dBackpropInput.evaluate(dp, [d!.slice(), wt!], [dx]);
+        (d as Float32Array).set(dx);
+      },
     });
+  }
+  return cases;
+}
+
+test('depthwise_conv2d_backprop_input_f32 writes dx over dy (stride 1, equal shapes) as the reference computes it', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const filterH = random.int(1, 7);
+    const filterW = random.int(1, 7);
+    const dilationH = random.int(1, 3);
+    const dilationW = random.int(1, 3);
+    const padTop = random.int(0, dilationH * (filterH - 1));
+    const padLeft = random.int(0, dilationW * (filterW - 1));
+    const inH = random.int(1, 9);
+    const inW = random.int(1, 9);
+    // Equal shapes: the other side's padding makes up the window; 'same' padding is the balanced case.
+    const g: Geometry = { batches: random.int(1, 2), inH, inW, outH: inH, outW: inW, filterH, filterW, strideH: 1, strideW: 1, dilationH, dilationW, padTop, padLeft };
+    cases.push(...depthwiseCases(g, describe(g)));
   }
   check(cases);
 });
@@ -390,7 +459,8 @@ test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 equal the 
     const rng = Int32Array.of(random.int(1, 2 ** 31 - 1) * pick([1, -1]));
     cases.push({
       kernel: 'conv2d_weight_update_f32', what: `${describe(g)}, ${keep} of ${inC} (saved ${savedChannels}) -> ${outC} channels, lr ${lr}`,
-      buffers: [gradients(g.batches * g.outH * g.outW * outC), int8s(g.batches * g.inH * g.inW * savedChannels), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.invWeightScale), Float32Array.of(lr), rng],
+      buffers: [gradients(g.batches * g.outH * g.outW * outC), int8s(g.batches * g.inH * g.inW * savedChannels), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.invWeightScale), Float32Array.of(lr), rng, new Float32Array(g.batches * g.inH * g.inW * keep).fill(NaN)],
+      scratch: 6,
       ints: [g.batches, g.inH, g.inW, savedChannels, inC, g.outH, g.outW, outC, ...windowInts(g), inputZeroPoint, floatBits(inputScale), keep],
       reference: ([dy, x, w, , l, r]) => conv2dWeightUpdate.evaluate(p, [dy!, x!, w!, l!, r!], []),
     });
@@ -418,17 +488,48 @@ test('fold_bias_s8 equals the reference (conv rows, depthwise columns, saturatio
     const taps = huge ? 300_000 : pick([1, 9, random.int(1, 40), 1000]);
     const inputOffset = random.int(-127, 128);
     const maxInput = pick([255, random.int(0, 255)]);
-    const p = { depthwise, inputOffset, maxInput, channels, taps };
+    // Conv rows split at `keep` (k % 4 === 0: a trained head and a frozen tail), else keep = taps and no tail.
+    const keep = !depthwise && taps > 1 && k % 4 === 0 ? random.int(1, taps - 1) : taps;
+    const p = { depthwise, inputOffset, maxInput, channels, taps, keep };
     const bias = Int32Array.from({ length: channels }, () => pick([random.int(-5000, 5000), random.int(-(2 ** 31), 2 ** 31 - 1), 2 ** 31 - 1, -(2 ** 31)]));
     cases.push({
-      kernel: 'fold_bias_s8', what: `${channels} channels x ${taps} taps, ${depthwise ? 'depthwise' : 'conv'}`,
-      buffers: [int8s(channels * taps, -127, 127), bias, depthwise ? Int32Array.from({ length: channels }, () => random.int(-9, 9)) : new Int32Array(0), Int32Array.from({ length: channels }, () => random.int(-9, 9))],
-      ints: [channels, taps, depthwise ? 1 : 0, inputOffset, maxInput],
-      reference: ([w, b, s, f]) => foldBias.evaluate(p, [w!, b!, depthwise ? s! : null, f!] as TensorData[], []),
+      kernel: 'fold_bias_s8', what: `${channels} channels x ${taps} taps (${keep} in the head), ${depthwise ? 'depthwise' : 'conv'}`,
+      buffers: [int8s(channels * keep, -127, 127), int8s(channels * (taps - keep), -127, 127), bias,
+        depthwise ? Int32Array.from({ length: channels }, () => random.int(-9, 9)) : new Int32Array(0), Int32Array.from({ length: channels }, () => random.int(-9, 9))],
+      ints: [channels, taps, depthwise ? 1 : 0, inputOffset, maxInput, keep],
+      reference: ([w, tail, b, s, f]) => foldBias.evaluate(p, [w!, b!, depthwise ? s! : null, f!, keep < taps ? tail! : null] as TensorData[], []),
     });
   }
   check(cases);
 });
+
+for (const rounding of ROUNDINGS) {
+  test(`split_conv1x1_s8 equals the reference (${rounding} rounding, activation clamps, saturating outputs)`, () => {
+    const cases: Case[] = [];
+    for (let k = 0; k < 200; k++) {
+      const pixels = pick([1, random.int(1, 64)]);
+      const inC = random.int(2, 60);
+      const keep = random.int(1, inC - 1);
+      const outC = random.int(1, 12);
+      // Real multipliers from tiny to above 1: every shift and the saturation at both int8 ends.
+      const quantized = Array.from({ length: outC }, () => channelMultiplier(2 ** (-16 + random.next() * 17), rounding));
+      const outputOffset = random.int(-128, 127);
+      const [actMin, actMax] = pick([[-128, 127], [outputOffset, 127], [random.int(-128, 0), random.int(0, 127)]]);
+      const p = {
+        pixels, inC, outC, keep, multipliers: quantized.map((q) => q.multiplier), shifts: quantized.map((q) => q.shift),
+        outputOffset, actMin: actMin!, actMax: actMax!, rounding,
+      };
+      cases.push({
+        kernel: 'split_conv1x1_s8', what: `${pixels} pixels, ${keep} + ${inC - keep} -> ${outC} channels`,
+        buffers: [int8s(pixels * inC), int8s(outC * keep, -127, 127), int8s(outC * (inC - keep), -127, 127),
+          Int32Array.from({ length: outC }, () => random.int(-(2 ** 20), 2 ** 20)), int8s(pixels * outC), Int32Array.from(p.multipliers), Int32Array.from(p.shifts)],
+        ints: [pixels, inC, outC, keep, outputOffset, actMin!, actMax!],
+        reference: ([x, head, tail, folded, out]) => splitConv1x1.evaluate(p, [x!, head!, tail!, null, folded!], [out!]),
+      });
+    }
+    check(cases, rounding);
+  });
+}
 
 test.after(() => rmSync(workDir, { recursive: true, force: true }));
 

@@ -64,6 +64,23 @@ test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no wei
   }
   const weightShapes = new Set(nodes.filter((n) => n.op.endsWith('WeightUpdate')).map((n) => tensors[n.inputs[2]!]!.shape.join('x')));
   assert.ok(!tensors.some((t) => t.dtype === 'float32' && weightShapes.has(t.shape.join('x'))), 'no float weight gradient tensor');
+
+  // The partially trained 1x1 convolutions keep only their trained input channels in the state (SRAM).
+  const state = new Set(training.training!.state);
+  assert.equal(training.training!.state.map((id) => tensors[id]!).filter((t) => t.dtype === 'int8').map((t) => t.shape.join('x')),
+    ['144x1x1x12', '192x1x1x24', '240x1x1x24', '10x1x1x160'], 'trainable weights: the first k input channels of conv24, 27, 30; the classifier');
+  const split = nodes.filter((n) => n.op === 'SplitConv1x1');
+  assert.equal(split.map((n) => layerOf(n.origin)), [24, 27, 30]);
+  for (const n of split) {
+    const [, head, tail] = n.inputs as [number, number, number];
+    assert.ok(state.has(head) && !state.has(tail) && tensors[tail]!.data, `${n.origin}: trained head in the state, frozen tail a constant`);
+    const readers = nodes.filter((m) => m !== n && m.inputs.includes(head));
+    assert.equal(readers.map((m) => m.op), ['Conv2DBackpropInput', 'Conv2DWeightUpdate', 'FoldBias'], `${n.origin}: input gradient, in-place update, refold`);
+    assert.ok(readers.every((m) => m.op === 'Conv2DWeightUpdate' || m.inputs.includes(tail)), `${n.origin}: the input gradient and the refold read the whole weights`);
+  }
+  const used = new Set(nodes.flatMap((n) => n.inputs));
+  assert.ok(!nodes.some((n) => n.op === 'Conv2D' && [24, 27, 30].includes(layerOf(n.origin))), 'no unsplit forward node for a partial update');
+  assert.ok(!tensors.some((t) => /^conv(24|27|30)_b\d+_pw1_w$/.test(t.name) && used.has(t.id)), 'the whole weight tensors are no longer read');
 });
 
 test('a fresh classifier learns one image: the loss falls over steps', () => {

@@ -2,7 +2,10 @@
  * Every training kernel of runtime/as against the TypeScript reference of its op (compiler/ops/train), bit for bit:
  * the op's own `prepare` gives the kernel call (so the argument order is checked too), the SIMD and the scalar
  * kernel libraries run it on random data, and every output and every tensor the kernel may update in place must
- * equal what `evaluate` computes. Outputs start as garbage in wasm, so a kernel must write all of them.
+ * equal what `evaluate` computes. Outputs start as garbage in wasm, so a kernel must write all of them. An op that
+ * may run in place is run as the planner may bind it: with or without its scratch, and with its output over input 0.
+ * Weights split by a partial update (a trained head, a frozen tail) are checked in the forward kernel under each
+ * rounding, and in the input gradient and the bias refold.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -13,6 +16,8 @@ import { elementCount } from '../../compiler/ir/graph.ts';
 import { opDef } from '../../compiler/ops/index.ts';
 import { kernelLibrary } from '../../compiler/backend/wasm/assemble.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
+import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
+import { ROUNDINGS } from '../../compiler/ops/common/fixed_point.ts';
 
 const PAGES = 64;
 
@@ -24,8 +29,8 @@ interface Kernels {
 }
 
 /** The kernel library of one variant with a memory of its own, exported (the library's is internal). */
-async function instantiate(simd: boolean): Promise<Kernels> {
-  const library = await kernelLibrary(simd, 'double');
+async function instantiate(simd: boolean, rounding: Rounding): Promise<Kernels> {
+  const library = await kernelLibrary(simd, rounding);
   const { default: binaryen } = await import('binaryen');
   const module = binaryen.readBinary(library);
   let wasm: Uint8Array;
@@ -40,10 +45,11 @@ async function instantiate(simd: boolean): Promise<Kernels> {
   return { memory: instance.exports.memory as WebAssembly.Memory, exports: instance.exports as unknown as Record<string, Kernel> };
 }
 
-const libraries = new Map<boolean, Promise<Kernels>>();
-const kernels = (simd: boolean): Promise<Kernels> => {
-  let k = libraries.get(simd);
-  if (!k) libraries.set(simd, (k = instantiate(simd)));
+const libraries = new Map<string, Promise<Kernels>>();
+const kernels = (simd: boolean, rounding: Rounding): Promise<Kernels> => {
+  const key = `${simd} ${rounding}`;
+  let k = libraries.get(key);
+  if (!k) libraries.set(key, (k = instantiate(simd, rounding)));
   return k;
 };
 
@@ -76,10 +82,19 @@ function gradient(random: Random, n: number): Float32Array {
 }
 
 /**
+ * How the planner may bind an op that can run in place (Prepared.inPlace): 'separate' buffers without its scratch
+ * (a null pointer), 'scratch' (separate buffers and the scratch), 'in place' (output 0 at input 0's address, scratch).
+ */
+type Binding = 'separate' | 'scratch' | 'in place';
+
+/**
  * Runs op `name` (inputs `ins`, -1 for an absent one, outputs `outs`) through the reference and both kernel
  * libraries and compares every tensor the kernel can write.
  */
-async function check(name: string, attrs: Attrs, ins: readonly (TensorSpec | null)[], outs: readonly TensorSpec[], label: string): Promise<void> {
+async function check(
+  name: string, attrs: Attrs, ins: readonly (TensorSpec | null)[], outs: readonly TensorSpec[], label: string, rounding: Rounding = 'double',
+  binding: Binding = 'scratch',
+): Promise<void> {
   const op = opDef(name);
   const specs = [...ins, ...outs];
   const tensors: Tensor[] = [];
@@ -91,15 +106,16 @@ async function check(name: string, attrs: Attrs, ins: readonly (TensorSpec | nul
   const graph: Graph = { name: 'kernel', tensors, nodes: [], inputs: [], outputs: [] };
   const node: Node = { id: 0, op: name, inputs: idOf.slice(0, ins.length), outputs: idOf.slice(ins.length), attrs, origin: `test ${label}` };
   const tensorOf = (id: number) => (id < 0 ? null : tensors[id]!);
-  const prepared = op.prepare({ graph, node, inputs: node.inputs.map(tensorOf), outputs: node.outputs.map((id) => tensors[id]!), options: { rounding: 'double' } });
+  const prepared = op.prepare({ graph, node, inputs: node.inputs.map(tensorOf), outputs: node.outputs.map((id) => tensors[id]!), options: { rounding } });
   const kernel = prepared.kernel!;
+  assert.ok(binding !== 'in place' || prepared.inPlace, `${name} (${label}) may run in place`);
 
   const reference = tensors.map((t) => (t.data ? t.data.slice() : allocData(t.dtype, elementCount(t.shape))));
   op.evaluate(prepared.params, node.inputs.map((id) => (id < 0 ? null : reference[id]!)), node.outputs.map((id) => reference[id]!));
   const written = new Set(kernel.args.flatMap((a) => (a.kind === 'tensor' && a.write && a.tensor >= 0 ? [a.tensor] : [])));
 
   for (const simd of [true, false]) {
-    const { memory, exports } = await kernels(simd);
+    const { memory, exports } = await kernels(simd, rounding);
     const heap = new Uint8Array(memory.buffer);
     let next = 64;
     const place = (bytes: Uint8Array): number => {
@@ -111,6 +127,7 @@ async function check(name: string, attrs: Attrs, ins: readonly (TensorSpec | nul
     };
     const garbage = (n: number) => new Uint8Array(n).fill(0xa5);
     const addresses = tensors.map((t) => place(t.data ? bytesOf(t.data) : garbage(elementCount(t.shape) * bytesPerElement(t.dtype))));
+    if (binding === 'in place') addresses[node.outputs[0]!] = addresses[node.inputs[0]!]!;
     const args = kernel.args.map((a) => {
       switch (a.kind) {
         case 'tensor':
@@ -122,7 +139,7 @@ async function check(name: string, attrs: Attrs, ins: readonly (TensorSpec | nul
           return place(bytesOf(typed));
         }
         case 'scratch':
-          throw new Error('training kernels take no scratch');
+          return binding === 'separate' && prepared.inPlace ? 0 : place(garbage(prepared.scratchBytes));
       }
     });
     const fn = exports[kernel.name];
@@ -139,7 +156,7 @@ async function check(name: string, attrs: Attrs, ins: readonly (TensorSpec | nul
           bytesOf(typed).set(bytes);
           return typed[element];
         };
-        assert.unreachable(`${kernel.name} (${simd ? 'SIMD' : 'scalar'}, ${label}): tensor ${id} element ${element}: wasm ${value(got)}, reference ${value(want)}`);
+        assert.unreachable(`${kernel.name} (${simd ? 'SIMD' : 'scalar'}, ${rounding}, ${label}): tensor ${id} element ${element}: wasm ${value(got)}, reference ${value(want)}`);
       }
     }
   }
@@ -200,6 +217,8 @@ const CONV_CASES: readonly ConvCase[] = [
   { inH: 8, inW: 6, inC: 4, outC: 3, k: 2, stride: 1, dilation: 2, pad: 0 },
   { inH: 4, inW: 4, inC: 8, outC: 6, k: 1, stride: 1, dilation: 1, pad: 0, batches: 2 },
   { inH: 5, inW: 5, inC: 2, outC: 3, k: 5, stride: 1, dilation: 1, pad: 2 },
+  { inH: 7, inW: 4, inC: 3, outC: 2, k: 3, stride: 1, dilation: 2, pad: 2, batches: 2 },
+  { inH: 2, inW: 3, inC: 4, outC: 4, k: 5, stride: 1, dilation: 1, pad: 2 },
 ];
 
 const outSize = (n: number, c: ConvCase) => Math.floor((n + 2 * c.pad - c.dilation * (c.k - 1) - 1) / c.stride) + 1;
@@ -215,16 +234,58 @@ test('conv2d_backprop_input_f32 and depthwise_conv2d_backprop_input_f32 (and the
       [float([n, outH, outW, c.outC], gradient(random, n * outH * outW * c.outC)),
         { shape: [c.outC, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.outC, 0), data: random.int8Array(c.outC * c.k * c.k * c.inC, -127, 127) }],
       [float([n, c.inH, c.inW, c.inC])], label);
-    await check('DepthwiseConv2DBackpropInput', window(c),
-      [float([n, outH, outW, c.inC], gradient(random, n * outH * outW * c.inC)),
-        { shape: [1, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.inC, 3), data: random.int8Array(c.k * c.k * c.inC, -127, 127) }],
-      [float([n, c.inH, c.inW, c.inC])], label);
+    const dy = gradient(random, n * outH * outW * c.inC);
+    const dw = { shape: [1, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.inC, 3), data: random.int8Array(c.k * c.k * c.inC, -127, 127) } as const;
+    const inPlace = c.stride === 1 && outH === c.inH && outW === c.inW;
+    const bindings: Binding[] = inPlace ? ['separate', 'scratch', 'in place'] : ['separate', 'scratch'];
+    for (const binding of bindings) {
+      await check('DepthwiseConv2DBackpropInput', window(c), [float([n, outH, outW, c.inC], dy), dw], [float([n, c.inH, c.inW, c.inC])], `${label}, ${binding}`, 'double', binding);
+    }
   }
   const fc = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
   await check('Conv2DBackpropInput', fc,
     [float([3, 10], gradient(random, 30)), { shape: [10, 24], dtype: 'int8', quant: perChannel(random, 10, 0), data: random.int8Array(240, -127, 127) }],
     [float([3, 24])], 'fully connected');
 });
+
+test('conv2d_backprop_input_f32 with split weights (head and frozen tail: 1x1, 3x3, fully connected)', async () => {
+  const random = new Random(14);
+  const weights = (shape: readonly number[], quant: QuantParams): TensorSpec => ({ shape, dtype: 'int8', quant, data: random.int8Array(elementCount(shape), -127, 127) });
+  for (const c of [CONV_CASES[3]!, CONV_CASES[0]!, { inH: 5, inW: 3, inC: 13, outC: 7, k: 1, stride: 1, dilation: 1, pad: 0 }]) {
+    const n = c.batches ?? 1;
+    const [outH, outW] = [outSize(c.inH, c), outSize(c.inW, c)];
+    for (const keep of [1, Math.ceil(c.inC / 2), c.inC - 1]) {
+      const quant = perChannel(random, c.outC, 0);
+      await check('Conv2DBackpropInput', window(c),
+        [float([n, outH, outW, c.outC], gradient(random, n * outH * outW * c.outC)), weights([c.outC, c.k, c.k, keep], quant), weights([c.outC, c.k, c.k, c.inC - keep], quant)],
+        [float([n, c.inH, c.inW, c.inC])], `${JSON.stringify(c)} keep ${keep}`);
+    }
+  }
+  const quant = perChannel(random, 10, 0);
+  await check('Conv2DBackpropInput', { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 },
+    [float([3, 10], gradient(random, 30)), weights([10, 7], quant), weights([10, 17], quant)], [float([3, 24])], 'fully connected keep 7');
+});
+
+for (const rounding of ROUNDINGS) {
+  test(`split_conv1x1_s8 (1x1 convolution and fully connected, ${rounding} rounding)`, async () => {
+    const random = new Random(15);
+    for (const [shape, outC, keep, activation] of [
+      [[1, 8, 8, 48], 144, 12, 'relu6'], [[1, 7, 7, 56], 336, 7, 'none'], [[2, 3, 5, 9], 5, 4, 'relu'], [[3, 40], 10, 33, 'none'], [[1, 1, 1, 160], 12, 1, 'relu6'],
+    ] as const) {
+      const inC = shape[shape.length - 1]!;
+      const fc = shape.length === 2;
+      const quant = perChannel(random, outC, 0);
+      const w = (c: number): TensorSpec => ({ shape: fc ? [outC, c] : [outC, 1, 1, c], dtype: 'int8', quant, data: random.int8Array(outC * c, -127, 127) });
+      const int32 = (data: Int32Array): TensorSpec => ({ shape: [outC], dtype: 'int32', data });
+      const pixels = elementCount(shape) / inC;
+      await check('SplitConv1x1', { activation },
+        [{ shape, dtype: 'int8', quant: perTensor(0.02 + random.next() * 0.1, random.int(-128, 20)), data: random.int8Array(elementCount(shape)) }, w(keep), w(inC - keep),
+          int32(Int32Array.from({ length: outC }, () => random.int(-20000, 20000))), int32(Int32Array.from({ length: outC }, () => random.int(-200000, 200000)))],
+        [{ shape: [...shape.slice(0, -1), outC], dtype: 'int8', quant: perTensor(0.05 + random.next() * 0.2, random.int(-128, 10)) }],
+        `${pixels} pixels, ${keep} + ${inC - keep} -> ${outC}, ${activation}`, rounding);
+    }
+  });
+}
 
 test('average_pool2d_backprop_f32', async () => {
   const random = new Random(5);
@@ -315,6 +376,15 @@ test('fold_bias_s8', async () => {
           depthwise ? int32(new Int32Array(channels).fill(7)) : null, int32(new Int32Array(channels).fill(-9))],
         [], `${depthwise ? 'depthwise' : 'conv'} ${channels}x${taps}`);
     }
+  }
+  for (const [channels, taps, keep, inputOffset, maxInput] of [[6, 48, 12, 5, 133], [16, 9, 1, -128, 255], [3, 4000, 3999, 100, 228]] as const) {
+    const bias = Int32Array.from({ length: channels }, () => random.int(-100000, 100000));
+    bias[0] = 2147483000;
+    const quant = perChannel(random, channels, 0);
+    const w = (c: number): TensorSpec => ({ shape: [channels, 1, 1, c], dtype: 'int8', quant, data: random.int8Array(channels * c, -127, 127) });
+    const int32 = (data: Int32Array): TensorSpec => ({ shape: [channels], dtype: 'int32', data });
+    await check('FoldBias', { depthwise: false, inputOffset, maxInput },
+      [w(keep), int32(bias), null, int32(new Int32Array(channels).fill(-9)), w(taps - keep)], [], `split ${channels}x${taps} keep ${keep}`);
   }
 });
 

@@ -2,12 +2,13 @@
  * The wasm training step end to end: a --train build of a small model (conv, depthwise, 1x1 conv, pooling, fully
  * connected), run through its generated wrapper, gives step for step the losses and finally the parameters of
  * ReferenceTrainer, bit for bit, in both builds and for full, partial and bias-only updates, and so does a paper
- * model's sparse scheme (partial channels, sliced saved inputs); inference afterwards sees the trained parameters;
+ * model's sparse scheme (partial channels, sliced saved inputs), and a scheme whose partial updates split the weights of
+ * a 1x1 convolution and a fully connected layer (only the trained part is state); inference afterwards sees the trained parameters;
  * trainStep refuses bad arguments without touching memory.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,6 +22,8 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { ReferenceTrainer } from '../../compiler/reference/training.ts';
 import { buildTrainingGraph } from '../../compiler/train/index.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
+import { GraphBuilder } from '../../compiler/frontend/builder/builder.ts';
+import { runReference } from '../../compiler/reference/interpreter.ts';
 import { getBoard } from '../../targets/boards.ts';
 import { runWasmTraining } from '../../targets/wasm/run_node.ts';
 import { SHARED } from '../helpers/shared.ts';
@@ -78,6 +81,50 @@ test('a paper scheme (MCUNet, 49kb: partial channels of several layers, new 10-c
     assert.equal(run.losses, losses, `${simd ? 'SIMD' : 'scalar'} losses`);
     assert.is(hex(run.params), hex(reference.params()), `${simd ? 'SIMD' : 'scalar'} parameters`);
   }
+});
+
+/** 1x1 conv (stride 2), 1x1 conv, fully connected, classifier; origins name the nodes as a scheme file does. */
+function pointwiseModel(): Graph {
+  const b = new GraphBuilder('pointwise', 21);
+  const x = b.input('x', [1, 6, 6, 8], { scale: 0.05, zeroPoint: -3 });
+  const conv = (name: string, input: typeof x, inC: number, outC: number, stride: number, inScale: number, outScale: number) =>
+    b.add('Conv2D', [input, b.weights(`${name}_w`, [outC, 1, 1, inC], 0.02), b.bias(`${name}_b`, outC, inScale, 0.02)],
+      { padding: 'valid', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'relu' }, { scale: outScale, zeroPoint: -128 });
+  const c0 = conv('strided', x, 8, 12, 2, 0.05, 0.04);
+  const c1 = conv('pointwise', c0, 12, 16, 1, 0.04, 0.05);
+  const flat = b.add('Reshape', [c1, b.int32Constant('flat_shape', [1, 144])], { newShape: [1, 144] }, { scale: 0.05, zeroPoint: -128 });
+  const fc = b.add('FullyConnected', [flat, b.weights('fc_w', [20, 144], 0.01), b.bias('fc_b', 20, 0.05, 0.01)], { activation: 'relu', keepNumDims: false }, { scale: 0.1, zeroPoint: -128 });
+  b.output(b.add('FullyConnected', [fc, b.weights('head_w', [5, 20], 0.02), b.bias('head_b', 5, 0.1, 0.02)], { activation: 'none', keepNumDims: false }, { scale: 0.2, zeroPoint: 0 }));
+  const g = b.build();
+  const names = ['strided', 'pointwise', 'flat', 'fc', 'head'];
+  return { ...g, nodes: g.nodes.map((n, i) => ({ ...n, origin: `node '${names[i]}'` })) };
+}
+
+test('partial updates that split the weights of a 1x1 convolution and a fully connected layer train as the reference', async () => {
+  const scheme = join(work, 'pointwise.json');
+  writeFileSync(scheme, JSON.stringify({ models: { pointwise: { schemes: { split: {
+    bias_update_onnx_nodes: ['strided', 'pointwise', 'fc'],
+    weight_update: [{ onnx_node: 'strided', n_channels_updated: 3 }, { onnx_node: 'pointwise', n_channels_updated: 5 }, { onnx_node: 'fc', n_channels_updated: 50 }],
+  } } } } }));
+  const model = pointwiseModel();
+  const graph = buildTrainingGraph(model, { update: `${scheme}#pointwise/split` });
+  const stateWeights = graph.training!.state.map((id) => graph.tensors[id]!).filter((t) => t.dtype === 'int8').map((t) => t.shape.join('x'));
+  assert.equal(stateWeights, ['12x1x1x8', '16x1x1x5', '20x50', '5x20'], 'the strided 1x1 convolution stays whole; the others keep only their trained channels');
+  assert.is(graph.nodes.filter((n) => n.op === 'SplitConv1x1').length, 2);
+
+  const { dir, trainer } = await build(`${scheme}#pointwise/split`, model);
+  const reference = trainer();
+  const random = new Random(8);
+  const inputs = [0, 1, 2].map(() => new Uint8Array(random.int8Array(288).buffer));
+  const original = prepareGraph(model, { rounding: 'double' });
+  for (const image of inputs) assert.equal(reference.invoke(image), runReference(original, [image])[0], 'before training, the split layers compute the model');
+  const losses = inputs.map((image, i) => reference.step(image, i + 1, 0.05));
+  for (const simd of [true, false]) {
+    const run = await runWasmTraining(dir, inputs, [1, 2, 3], 0.05, 3, { simd });
+    assert.equal(run.losses, losses, `${simd ? 'SIMD' : 'scalar'} losses`);
+    assert.is(hex(run.params), hex(reference.params()), `${simd ? 'SIMD' : 'scalar'} parameters`);
+  }
+  assert.is.not(hex(reference.params()), hex(trainer().params()), 'training changed the parameters');
 });
 
 test('invoke runs the inference program on the trained parameters', async () => {

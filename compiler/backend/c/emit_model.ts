@@ -83,7 +83,9 @@ export function emitC(pg: PreparedGraph, plan: MemoryPlan, opts: CEmitOptions): 
     prototypes.set(call.name, p);
   }
   const kernelNames = [...prototypes.keys()].sort();
-  const kernels = kernelNames.map((k) => ({ name: `${k}.c`, contents: readRuntime(`kernels/${k}.c`) }));
+  // A kernel may call others (the fused bottleneck calls the 1x1 and depthwise kernels): their files come along.
+  const files = [...new Set([...kernelNames, ...calls.flatMap((c) => c.uses ?? [])])].sort();
+  const kernels = files.map((k) => ({ name: `${k}.c`, contents: readRuntime(`kernels/${k}.c`) }));
   const needsFloat32 = kernels.some((k) => k.contents.includes(`"${FLOAT32_HEADER}"`));
   return [
     { name: 'model.h', contents: emitHeader(graph, plan, opts) },

@@ -50,12 +50,13 @@ class DataPool {
 }
 
 /**
- * Kernels of runtime/as that take their weights (argument `weights`) widened to int16, same values: the SIMD
+ * Kernels of runtime/as that take weights (the arguments at these indices) widened to int16, same values: the SIMD
  * core then loads eight weights with a plain load instead of a sign-extending one (about 12% of a convolution).
  */
-const INT16_WEIGHTS: ReadonlyMap<string, number> = new Map([
-  ['conv2d_s8', 1],
-  ['conv2d_1x1_s8', 1],
+const INT16_WEIGHTS: ReadonlyMap<string, readonly number[]> = new Map([
+  ['conv2d_s8', [1]],
+  ['conv2d_1x1_s8', [1]],
+  ['inverted_bottleneck_s8', [1, 3]],
 ]);
 
 function tableBytes(a: Extract<KernelArg, { kind: 'table' }>): Uint8Array {
@@ -141,7 +142,7 @@ export function layoutMemory(pg: PreparedGraph, plan: MemoryPlan): WasmLayout {
         case 'tensor': {
           if (a.tensor < 0) return { value: 0 };
           const t = graph.tensors[a.tensor]!;
-          const widened = INT16_WEIGHTS.get(call.name) === index;
+          const widened = INT16_WEIGHTS.get(call.name)?.includes(index) ?? false;
           if (widened && t.dtype !== 'int8') throw new Error(`${call.name} expects int8 weights, got ${describeTensor(t)}`);
           const state = stateOffsets.get(a.tensor);
           if (state !== undefined) {

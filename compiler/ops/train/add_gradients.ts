@@ -7,6 +7,7 @@ import { requireDType } from '../common/checks.ts';
 
 export const addGradients: OpDef<object, { readonly count: number }> = {
   name: 'AddGradients',
+  inPlace: true,
   infer: ([a]) => [{ shape: a!.shape, dtype: 'float32' }],
   prepare(ctx) {
     const a = requireDType(ctx.inputs[0], ctx.node, 'gradient', ['float32']);

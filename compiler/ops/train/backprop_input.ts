@@ -2,7 +2,10 @@
  * @fileoverview Gradient with respect to the input of a convolution, depthwise convolution or fully connected
  * layer: the transposed convolution of the output gradient with the real weights s_w[o] * W[o]. Each output
  * gradient is scattered into the taps that produced it, in a fixed order (the order of the float32 sums).
- * Kernels: `conv2d_backprop_input_f32`, `depthwise_conv2d_backprop_input_f32`.
+ * A layer split by a partial update (split_conv.ts) passes its weights as the trained head (input channels below
+ * `keep`) and the frozen tail (input 2); the sums are those of the whole weights, in the same order.
+ * Kernels: `conv2d_backprop_input_f32`, `depthwise_conv2d_backprop_input_f32` (which may write dx over dy: stride 1,
+ * equal shapes).
  */
 import type { OpDef, PrepareContext, Prepared } from '../op.ts';
 import { arg } from '../op.ts';
@@ -11,31 +14,44 @@ import { channelScale } from '../common/quant.ts';
 import { requireDType, requireInt8, requireTensor } from '../common/checks.ts';
 import type { ConvDims, WindowAttrs } from './geometry.ts';
 import { convDims, float32Table } from './geometry.ts';
+import { splitChannels } from './split_conv.ts';
 
-export interface BackpropInputParams extends ConvDims, WindowAttrs {
+export type BackpropInputParams = ConvDims & WindowAttrs & {
   readonly weightScales: readonly number[];
-}
+  /** Input channels read from the weights (input 1), the others from the tail (input 2); absent: all of them. */
+  readonly keep?: number;
+};
 
 function prepareBackprop(ctx: PrepareContext<WindowAttrs>, depthwise: boolean, kernel: string): Prepared<BackpropInputParams> {
   const dy = requireDType(ctx.inputs[0], ctx.node, 'output gradient', ['float32']);
   const w = requireInt8(ctx.inputs[1], ctx.node, 'weights');
   const dx = requireTensor(ctx.outputs[0], ctx.node, 'input gradient');
-  const d = convDims(dx, w, dy, depthwise);
+  const tail = ctx.inputs[2] ? requireInt8(ctx.inputs[2], ctx.node, 'frozen weights') : null;
+  const split = tail ? splitChannels(w, tail) : null;
+  const d = { ...convDims(dx, w, dy, depthwise), ...(split ? { inC: split.inC } : {}) };
   const a = ctx.node.attrs;
   const weightScales = float32Table(Array.from({ length: d.outC }, (_, c) => channelScale(w, c)));
-  const params: BackpropInputParams = { ...d, ...a, weightScales };
+  const keep = split?.keep ?? d.inC;
+  const params: BackpropInputParams = { ...d, ...a, weightScales, keep };
   const dims = [d.batches, d.inH, d.inW, d.inC, d.outH, d.outW, ...(depthwise ? [] : [d.outC])];
+  const window = [d.filterH, d.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft];
+  const weights = depthwise ? [arg.input(ctx, 1)] : [arg.input(ctx, 1), tail ? arg.input(ctx, 2) : arg.absent('int8', false)];
+  // With stride 1 and equal shapes a dx row is complete only after its own dy row has been read, so the depthwise
+  // kernel may write dx over dy if it holds the rows still receiving terms in a ring of the window's height (scratch).
+  const ringRows = Math.min((d.filterH - 1) * a.dilationH + 1, d.inH);
+  const inPlace = depthwise && d.inH === d.outH && d.inW === d.outW && a.strideH === 1;
   return {
     params,
     kernel: {
       name: kernel,
       args: [
-        arg.input(ctx, 0), arg.input(ctx, 1), arg.table('float32', weightScales), arg.output(ctx),
-        ...[...dims, d.filterH, d.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft].map(arg.int),
+        arg.input(ctx, 0), ...weights, arg.table('float32', weightScales), arg.output(ctx), ...(depthwise ? [arg.scratch()] : []),
+        ...[...dims, ...window, ...(depthwise ? [] : [keep])].map(arg.int),
       ],
     },
-    scratchBytes: 0,
+    scratchBytes: inPlace ? ringRows * d.inW * d.inC * 4 : 0,
     macs: d.batches * d.outH * d.outW * d.outC * d.filterH * d.filterW * (depthwise ? 1 : d.inC),
+    inPlace,
   };
 }
 
@@ -58,11 +74,15 @@ export const conv2dBackpropInput: OpDef<WindowAttrs, BackpropInputParams> = {
     throw new Error('Conv2DBackpropInput is created with its output tensor by compiler/train');
   },
   prepare: (ctx) => prepareBackprop(ctx, false, 'conv2d_backprop_input_f32'),
-  evaluate(p, [dyData, wData], [dxData]) {
+  evaluate(p, [dyData, wData, tailData], [dxData]) {
     const dy = dyData as Float32Array;
     const w = wData as Int8Array;
+    const tail = tailData as Int8Array | null | undefined;
     const dx = dxData as Float32Array;
     const taps = p.filterH * p.filterW;
+    const keep = p.keep ?? p.inC;
+    const rest = p.inC - keep;
+    const weight = (row: number, ic: number) => (ic < keep ? w[row * keep + ic]! : tail![row * rest + ic - keep]!);
     dx.fill(0);
     let at = 0;
     for (let n = 0; n < p.batches; n++) {
@@ -72,9 +92,8 @@ export const conv2dBackpropInput: OpDef<WindowAttrs, BackpropInputParams> = {
             const g = f32(dy[at++]! * p.weightScales[oc]!);
             if (g === 0) continue;
             forEachTap(p, n, oy, ox, (pixel, tap) => {
-              const wAt = (oc * taps + tap) * p.inC;
               const xAt = pixel * p.inC;
-              for (let ic = 0; ic < p.inC; ic++) dx[xAt + ic] = f32(dx[xAt + ic]! + f32(g * w[wAt + ic]!));
+              for (let ic = 0; ic < p.inC; ic++) dx[xAt + ic] = f32(dx[xAt + ic]! + f32(g * weight(oc * taps + tap, ic)));
             });
           }
         }

@@ -1,9 +1,12 @@
 /**
  * @fileoverview After a layer's parameters changed, recomputes what its forward kernel reads: the bias saturated
  * so the int32 accumulator cannot overflow, and the folded bias, bias + input_offset * sum of the channel's
- * weights (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). Kernel: `fold_bias_s8`.
+ * weights (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). A layer split by a
+ * partial update (split_conv.ts) has the first `keep` weights of each row in input 0, the rest in the frozen tail
+ * (input 4). Kernel: `fold_bias_s8`.
  */
 import type { Attrs } from '../../ir/graph.ts';
+import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { arg } from '../op.ts';
 import { requireDType, requireInt8 } from '../common/checks.ts';
@@ -17,9 +20,11 @@ export interface FoldBiasAttrs extends Attrs {
   readonly maxInput: number;
 }
 
-interface FoldBiasParams extends FoldBiasAttrs {
+export interface FoldBiasParams extends FoldBiasAttrs {
   readonly channels: number;
   readonly taps: number;
+  /** Weights of each row in input 0; the other taps - keep are in the tail. */
+  readonly keep: number;
 }
 
 export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
@@ -30,28 +35,35 @@ export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
     requireDType(ctx.inputs[1], ctx.node, 'bias', ['int32']);
     requireDType(ctx.inputs[3], ctx.node, 'folded bias', ['int32']);
     const { depthwise, inputOffset, maxInput } = ctx.node.attrs;
+    const tail = ctx.inputs[4] ? requireInt8(ctx.inputs[4], ctx.node, 'frozen weights') : null;
     const channels = depthwise ? w.shape[w.shape.length - 1]! : w.shape[0]!;
-    const taps = w.shape.reduce((a, b) => a * b, 1) / channels;
+    const keep = elementCount(w.shape) / channels;
+    const taps = keep + (tail ? elementCount(tail.shape) / channels : 0);
     const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.absent('int32', true);
     return {
-      params: { depthwise, inputOffset, maxInput, channels, taps },
+      params: { depthwise, inputOffset, maxInput, channels, taps, keep },
       kernel: {
         name: 'fold_bias_s8',
-        args: [arg.input(ctx, 0), arg.input(ctx, 1), saturated, arg.updated(ctx, 3), ...[channels, taps, depthwise ? 1 : 0, inputOffset, maxInput].map(arg.int)],
+        args: [
+          arg.input(ctx, 0), tail ? arg.input(ctx, 4) : arg.absent('int8', false), arg.input(ctx, 1), saturated, arg.updated(ctx, 3),
+          ...[channels, taps, depthwise ? 1 : 0, inputOffset, maxInput, keep].map(arg.int),
+        ],
       },
       scratchBytes: 0,
       macs: 0,
     };
   },
-  evaluate(p, [wData, biasData, saturatedData, foldedData]) {
+  evaluate(p, [wData, biasData, saturatedData, foldedData, tailData]) {
     const w = wData as Int8Array;
+    const tail = tailData as Int8Array | null | undefined;
     const bias = biasData as Int32Array;
     const folded = foldedData as Int32Array;
+    const rest = p.taps - p.keep;
     for (let c = 0; c < p.channels; c++) {
       let sum = 0;
       let sumAbs = 0;
       for (let t = 0; t < p.taps; t++) {
-        const v = w[p.depthwise ? t * p.channels + c : c * p.taps + t]!;
+        const v = p.depthwise ? w[t * p.channels + c]! : t < p.keep ? w[c * p.keep + t]! : tail![c * rest + t - p.keep]!;
         sum += v;
         sumAbs += Math.abs(v);
       }

@@ -5,6 +5,7 @@ export { sliceChannels } from './slice_channels.ts';
 export { conv2dBackpropInput, depthwiseConv2dBackpropInput } from './backprop_input.ts';
 export { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate, foldedBiasUpdate } from './parameter_update.ts';
 export { foldBias } from './fold_bias.ts';
+export { splitConv1x1 } from './split_conv.ts';
 export { addGradients } from './add_gradients.ts';
 export { averagePool2dBackprop } from './average_pool_backprop.ts';
 export { reshapeGradient } from './reshape_gradient.ts';

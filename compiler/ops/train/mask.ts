@@ -44,6 +44,7 @@ export const saveMask: OpDef<SaveMaskAttrs, SaveMaskAttrs & { readonly count: nu
 
 export const applyMask: OpDef<object, { readonly count: number }> = {
   name: 'ApplyMask',
+  inPlace: true,
   infer: ([dy]) => [{ shape: dy!.shape, dtype: 'float32' }],
   prepare(ctx) {
     const dy = requireDType(ctx.inputs[0], ctx.node, 'gradient', ['float32']);

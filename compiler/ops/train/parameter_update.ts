@@ -152,16 +152,19 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
     invWeightScale: float32Table(Array.from({ length: d.outC }, (_, c) => 1 / channelScale(w, c))),
   };
   const dims = [p.batches, p.inH, p.inW, savedChannels, ...(depthwise ? [p.outC] : [p.inC]), p.outH, p.outW, ...(depthwise ? [] : [p.outC])];
+  // A convolution's kernel dequantizes the saved input's first `keep` channels once, into scratch: every output
+  // channel reads them again.
+  const scratch = depthwise ? [] : [arg.scratch()];
   return {
     params: p,
     kernel: {
       name: kernel,
       args: [
-        arg.input(ctx, 0), arg.input(ctx, 1), arg.updated(ctx, 2), arg.table('float32', p.invWeightScale), arg.input(ctx, 3), arg.updated(ctx, 4),
+        arg.input(ctx, 0), arg.input(ctx, 1), arg.updated(ctx, 2), arg.table('float32', p.invWeightScale), arg.input(ctx, 3), arg.updated(ctx, 4), ...scratch,
         ...[...dims, p.filterH, p.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft, p.inputZeroPoint, floatBits(p.inputScale), a.keep].map(arg.int),
       ],
     },
-    scratchBytes: 0,
+    scratchBytes: depthwise ? 0 : p.batches * p.inH * p.inW * a.keep * 4,
     macs: p.batches * p.outH * p.outW * p.outC * p.filterH * p.filterW * (depthwise ? 1 : a.keep),
   };
 }

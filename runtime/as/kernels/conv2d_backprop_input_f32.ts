@@ -2,16 +2,18 @@
  * Conv2DBackpropInput (compiler/ops/train/backprop_input.ts): each output gradient, times its channel's weight
  * scale, is scattered through the OHWI weights into the input taps that produced it. The float32 sums follow the
  * reference's order exactly (n, oy, ox, oc, ky, kx, ic), so no loop is reordered. A fully connected layer is the
- * 1x1 case.
+ * 1x1 case. A layer whose partial update split its weights (split_conv1x1_s8) has input channels ic < keep in `w`
+ * (rows of keep) and the others in `w_tail` (rows of in_c - keep); else w_tail is 0 and keep == in_c.
  */
 
 export function conv2d_backprop_input_f32(
-  dy: usize, w: usize, w_scale: usize, dx: usize, batches: i32, in_h: i32, in_w: i32, in_c: i32, out_h: i32, out_w: i32,
-  out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32,
-  pad_left: i32,
+  dy: usize, w: usize, w_tail: usize, w_scale: usize, dx: usize, batches: i32, in_h: i32, in_w: i32, in_c: i32,
+  out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32,
+  dilation_w: i32, pad_top: i32, pad_left: i32, keep: i32,
 ): void {
   memory.fill(dx, 0, <usize>(batches * in_h * in_w * in_c) << 2);
   const taps = filter_h * filter_w;
+  const rest = in_c - keep;
   let src = dy;
   for (let n = 0; n < batches; ++n) {
     for (let oy = 0; oy < out_h; ++oy) {
@@ -25,11 +27,17 @@ export function conv2d_backprop_input_f32(
             for (let kx = 0; kx < filter_w; ++kx) {
               const ix = ox * stride_w - pad_left + kx * dilation_w;
               if (ix < 0 || ix >= in_w) continue;
-              const wRow = w + <usize>((oc * taps + ky * filter_w + kx) * in_c);
+              const row = oc * taps + ky * filter_w + kx;
               const xRow = dx + (<usize>(((n * in_h + iy) * in_w + ix) * in_c) << 2);
-              for (let ic = 0; ic < in_c; ++ic) {
+              const wRow = w + <usize>(row * keep);
+              for (let ic = 0; ic < keep; ++ic) {
                 const at = xRow + (<usize>ic << 2);
                 store<f32>(at, load<f32>(at) + g * <f32>load<i8>(wRow + ic));
+              }
+              const tailRow = w_tail + <usize>(row * rest);
+              for (let ic = 0; ic < rest; ++ic) {
+                const at = xRow + (<usize>(keep + ic) << 2);
+                store<f32>(at, load<f32>(at) + g * <f32>load<i8>(tailRow + ic));
               }
             }
           }

@@ -1,17 +1,26 @@
 /*
  * Conv2DWeightUpdate (compiler/ops/train/parameter_update.ts): the weights of input channels ic < keep, OHWI, each
  * updated in place as soon as its gradient is summed (no gradient buffer), one random draw per weight in
- * (oc, ky, kx, ic) order. `rng` is the uint32 xorshift state. A fully connected layer is the 1x1 case.
+ * (oc, ky, kx, ic) order. `rng` is the uint32 xorshift state. A fully connected layer is the 1x1 case. The saved
+ * input's first keep channels are dequantized once into scratch ([pixel][keep] f32), as the C kernel does.
  */
-import { applyWeightStep, tapGradient } from "./weight_update";
+import { applyWeightStep } from "./weight_update";
 
 export function conv2d_weight_update_f32(
-  dy: usize, x: usize, w: usize, inv_w_scale: usize, lr: usize, rng: usize, batches: i32, in_h: i32, in_w: i32, x_c: i32,
-  in_c: i32, out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32,
-  dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32, x_zero_point: i32, x_scale_bits: i32, keep: i32,
+  dy: usize, x: usize, w: usize, inv_w_scale: usize, lr: usize, rng: usize, scratch: usize, batches: i32, in_h: i32,
+  in_w: i32, x_c: i32, in_c: i32, out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32,
+  stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32, x_zero_point: i32, x_scale_bits: i32,
+  keep: i32,
 ): void {
   const rate = load<f32>(lr);
   const xScale = reinterpret<f32>(x_scale_bits);
+  const pixels = batches * in_h * in_w;
+  for (let q = 0; q < pixels; ++q) {
+    for (let ic = 0; ic < keep; ++ic) {
+      const v = <f32>(<i32>load<i8>(x + <usize>(q * x_c + ic)) - x_zero_point) * xScale;
+      store<f32>(scratch + (<usize>(q * keep + ic) << 2), v);
+    }
+  }
   let state = load<u32>(rng);
   for (let oc = 0; oc < out_c; ++oc) {
     const inv = load<f32>(inv_w_scale + (<usize>oc << 2));
@@ -19,8 +28,19 @@ export function conv2d_weight_update_f32(
       for (let kx = 0; kx < filter_w; ++kx) {
         const row = w + <usize>(((oc * filter_h + ky) * filter_w + kx) * in_c);
         for (let ic = 0; ic < keep; ++ic) {
-          const g = tapGradient(dy, x, batches, in_h, in_w, x_c, out_h, out_w, out_c, ky, kx, oc, ic, stride_h, stride_w,
-            dilation_h, dilation_w, pad_top, pad_left, x_zero_point, xScale);
+          let g: f32 = 0;
+          for (let n = 0; n < batches; ++n) {
+            for (let oy = 0; oy < out_h; ++oy) {
+              const iy = oy * stride_h - pad_top + ky * dilation_h;
+              if (iy < 0 || iy >= in_h) continue;
+              for (let ox = 0; ox < out_w; ++ox) {
+                const ix = ox * stride_w - pad_left + kx * dilation_w;
+                if (ix < 0 || ix >= in_w) continue;
+                const d = load<f32>(dy + (<usize>(((n * out_h + oy) * out_w + ox) * out_c + oc) << 2));
+                g += d * load<f32>(scratch + (<usize>(((n * in_h + iy) * in_w + ix) * keep + ic) << 2));
+              }
+            }
+          }
           state = applyWeightStep(row + <usize>ic, rate * g * inv, state);
         }
       }

@@ -1,7 +1,7 @@
 /*
- * The weight updates shared by conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32
+ * The weight updates of conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32
  * (compiler/ops/train/parameter_update.ts): one weight's gradient summed over the output pixels in the reference's
- * order, then its stochastically rounded SGD step.
+ * order (depthwise), and the stochastically rounded SGD step (both).
  */
 import { tf_stochastic_round_weight, tf_uniform, tf_xorshift32 } from "../float32_math";
 

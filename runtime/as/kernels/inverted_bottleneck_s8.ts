@@ -1,0 +1,128 @@
+/*
+ * An inverted bottleneck, [TRANSPOSE NCHW -> NHWC] -> [CONV_2D (expand)] -> DEPTHWISE_CONV_2D -> [CONV_2D 1x1
+ * (project)], that never holds the transposed input, the expanded tensor nor the depthwise output whole; the port of
+ * runtime/c/kernels/inverted_bottleneck_s8.c (see it for the scratch layout and why the row ranges compute exactly
+ * the unfused layers' bytes). expand_weights == 0: no expand layer; project_weights == 0: no project layer.
+ * expand_weights and project_weights are int16, as conv2d_s8 and conv2d_1x1_s8 take them in wasm (the backend
+ * widens them).
+ */
+import { conv2d_1x1_s8 } from "./conv2d_1x1_s8";
+import { conv2d_s8 } from "./conv2d_s8";
+import { depthwise_conv2d_s8 } from "./depthwise_conv2d_s8";
+
+/* The window holding rows [first, end) moves to start at row n0 (rows only grow): the rows it keeps go to its top.
+ * Returns its first row; its end becomes max(end, n0). */
+function slide(window: usize, first: i32, end: i32, n0: i32, rowBytes: i32): i32 {
+  if (n0 >= end) return n0;
+  if (n0 > first) memory.copy(window, window + <usize>((n0 - first) * rowBytes), <usize>((end - n0) * rowBytes));
+  return max(first, n0);
+}
+
+/* NHWC rows [from, to) of NCHW image x, transposed into the window that starts at row `first`. */
+function transposeRows(x: usize, window: usize, first: i32, from: i32, to: i32, inH: i32, inW: i32, inC: i32): void {
+  for (let row = from; row < to; ++row) {
+    const dst = window + <usize>((row - first) * inW * inC);
+    for (let c = 0; c < inC; ++c) {
+      const src = x + <usize>((c * inH + row) * inW);
+      for (let i = 0; i < inW; ++i) store<i8>(dst + <usize>(i * inC + c), load<i8>(src + <usize>i));
+    }
+  }
+}
+
+export function inverted_bottleneck_s8(
+  input: usize, expand_weights: usize, dw_weights: usize, project_weights: usize, output: usize, scratch: usize,
+  expand_folded_bias: usize, expand_multipliers: usize, expand_shifts: usize,
+  dw_bias: usize, dw_folded_bias: usize, dw_multipliers: usize, dw_shifts: usize,
+  project_folded_bias: usize, project_multipliers: usize, project_shifts: usize,
+  batches: i32, in_h: i32, in_w: i32, in_c: i32, transpose_input: i32,
+  expand_filter_h: i32, expand_filter_w: i32, expand_stride_h: i32, expand_stride_w: i32,
+  expand_dilation_h: i32, expand_dilation_w: i32, expand_pad_top: i32, expand_pad_left: i32,
+  expand_input_zero_point: i32, expand_output_offset: i32, expand_act_min: i32, expand_act_max: i32,
+  exp_h: i32, exp_w: i32, exp_c: i32, dw_out_h: i32, dw_out_w: i32, depth_multiplier: i32,
+  filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32,
+  pad_top: i32, pad_left: i32, dw_input_offset: i32, dw_output_offset: i32, dw_act_min: i32, dw_act_max: i32,
+  project_stride_h: i32, project_stride_w: i32, project_output_offset: i32, project_act_min: i32, project_act_max: i32,
+  out_h: i32, out_w: i32, out_c: i32,
+): void {
+  const span = (filter_h - 1) * dilation_h + 1;
+  const expRow = exp_w * exp_c;
+  const inRow = in_w * in_c;
+  const dwC = exp_c * depth_multiplier;
+  const pointwise = expand_filter_h == 1 && expand_filter_w == 1;
+  const transpose = transpose_input != 0;
+  // conv2d_1x1_s8 reads output row r from input row r * stride_h: it has no padding.
+  const ePadTop = pointwise ? 0 : expand_pad_top;
+  const eSpan = (expand_filter_h - 1) * expand_dilation_h + 1;
+  const expRows = expand_weights != 0 ? min(span, exp_h) : 0;
+  const firstRows = expand_weights != 0 ? eSpan : span;
+  const columns = scratch;
+  const inWindow = columns + (expand_weights != 0 && !pointwise ? <usize>(2 * expand_filter_h * expand_filter_w * in_c) : 0);
+  const window = inWindow + (transpose ? <usize>(min(firstRows, in_h) * in_w * in_c) : 0);
+  const dwRow = window + <usize>(expRows * expRow);
+  // With a project layer only the depthwise rows it reads are computed: row r * project_stride_h for its row r.
+  const rows = project_weights != 0 ? out_h : dw_out_h;
+  const dwRowStep = project_weights != 0 ? project_stride_h : 1;
+  for (let b = 0; b < batches; ++b) {
+    const x = input + <usize>(b * in_h * in_w * in_c);
+    const y = output + <usize>(b * out_h * out_w * out_c);
+    // The windows' rows: expanded [w0, w1), transposed input [t0, t1).
+    let w0 = 0;
+    let w1 = 0;
+    let t0 = 0;
+    let t1 = 0;
+    for (let r = 0; r < rows; ++r) {
+      const origin = r * dwRowStep * stride_h - pad_top;
+      const n0 = max(origin, 0);
+      const n1 = min(origin + span, exp_h);
+      let image: usize;
+      if (expand_weights != 0) {
+        w0 = slide(window, w0, w1, n0, expRow);
+        w1 = max(w1, n0);
+        // One expanded row at a time: the input window then holds one row's taps, eSpan rows.
+        for (; w1 < n1; ++w1) {
+          const eOrigin = w1 * expand_stride_h - ePadTop;
+          const i0 = max(eOrigin, 0);
+          const i1 = min(eOrigin + eSpan, in_h);
+          let rowsIn = x + <usize>(i0 * inRow);
+          if (transpose) {
+            t0 = slide(inWindow, t0, t1, i0, inRow);
+            t1 = max(t1, i0);
+            transposeRows(x, inWindow, t0, t1, i1, in_h, in_w, in_c);
+            t1 = max(t1, i1);
+            rowsIn = inWindow;
+          }
+          const dst = window + <usize>((w1 - w0) * expRow);
+          if (pointwise) {
+            conv2d_1x1_s8(rowsIn, expand_weights, expand_folded_bias, dst, 1, 1, in_w, in_c, 1, exp_w, exp_c,
+              expand_stride_h, expand_stride_w, expand_multipliers, expand_shifts, expand_output_offset, expand_act_min,
+              expand_act_max);
+          } else {
+            conv2d_s8(rowsIn, expand_weights, expand_folded_bias, dst, columns, 1, i1 - i0, in_w, in_c, 1, exp_w, exp_c,
+              expand_filter_h, expand_filter_w, expand_stride_h, expand_stride_w, expand_dilation_h, expand_dilation_w,
+              i0 - eOrigin, expand_pad_left, expand_input_zero_point, expand_multipliers, expand_shifts,
+              expand_output_offset, expand_act_min, expand_act_max);
+          }
+        }
+        image = window;
+      } else {
+        image = x + <usize>(n0 * inRow);
+        if (transpose) {
+          t0 = slide(inWindow, t0, t1, n0, inRow);
+          t1 = max(t1, n0);
+          transposeRows(x, inWindow, t0, t1, n1, in_h, in_w, in_c);
+          t1 = max(t1, n1);
+          image = inWindow;
+        }
+      }
+      const dwOut = project_weights != 0 ? dwRow : y + <usize>(r * dw_out_w * dwC);
+      depthwise_conv2d_s8(image, dw_weights, dw_bias, dw_folded_bias, dwOut, 1, n1 - n0, exp_w, exp_c, 1, dw_out_w,
+        depth_multiplier, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, n0 - origin, pad_left,
+        dw_input_offset, dw_multipliers, dw_shifts, dw_output_offset, dw_act_min, dw_act_max);
+      if (project_weights != 0) {
+        conv2d_1x1_s8(dwRow, project_weights, project_folded_bias, y + <usize>(r * out_w * out_c), 1, 1, dw_out_w, dwC, 1,
+          out_w, out_c, project_stride_h, project_stride_w, project_multipliers, project_shifts, project_output_offset,
+          project_act_min, project_act_max);
+      }
+    }
+  }
+}
