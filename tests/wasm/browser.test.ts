@@ -78,7 +78,8 @@ test('headless Chromium runs model.js with both builds, equal to the reference',
     const { port } = server.address() as AddressInfo;
     const url = `http://127.0.0.1:${port}/?input=${Array.from(input).join(',')}`;
     const profile = join(dir, 'profile');
-    browser = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, url], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, so that the browser's helper processes end with it.
+    browser = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', `--user-data-dir=${profile}`, url], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     browser.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     const failed = new Promise<never>((_, reject) => {
@@ -90,10 +91,15 @@ test('headless Chromium runs model.js with both builds, equal to the reference',
     assert.equal(lines.slice(0, 2), [`simd ${expected}`, `scalar ${expected}`]);
     assert.match(lines[2] ?? '', /^TypeError: model 'tiny_kws' input 0 must be a Int8Array \(mfcc: int8 \[1x49x10x1\], 490 elements\); got Int8Array of 3 elements$/);
   } finally {
-    browser?.removeAllListeners('exit');
-    browser?.kill('SIGKILL');
+    if (browser?.pid !== undefined && browser.exitCode === null) {
+      browser.removeAllListeners('exit');
+      const exited = new Promise((resolve) => browser!.once('exit', resolve));
+      process.kill(-browser.pid, 'SIGKILL');
+      await exited;
+    }
     server.close();
-    rmSync(dir, { recursive: true, force: true });
+    // A helper process may still be letting go of the profile for a moment after the kill.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 });
 
