@@ -11,6 +11,7 @@ import { Random } from '../../compiler/frontend/builder/random.ts';
 import { softmaxCrossEntropy } from '../../compiler/ops/train/softmax_cross_entropy.ts';
 import { conv2dBackpropInput, depthwiseConv2dBackpropInput } from '../../compiler/ops/train/backprop_input.ts';
 import type { BackpropInputParams } from '../../compiler/ops/train/backprop_input.ts';
+import type { ConvDims, WindowAttrs } from '../../compiler/ops/train/geometry.ts';
 import { averagePool2dBackprop } from '../../compiler/ops/train/average_pool_backprop.ts';
 import { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate } from '../../compiler/ops/train/parameter_update.ts';
 import type { WeightUpdateParams } from '../../compiler/ops/train/parameter_update.ts';
@@ -40,23 +41,8 @@ function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h: num
   return g;
 }
 
-interface Geometry {
-  readonly batches: number;
-  readonly inH: number;
-  readonly inW: number;
-  readonly inC: number;
-  readonly outH: number;
-  readonly outW: number;
-  readonly outC: number;
-  readonly filterH: number;
-  readonly filterW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly dilationH: number;
-  readonly dilationW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-}
+/** The dimensions and window of a convolution, as the gradient kernels take them. */
+type Geometry = ConvDims & WindowAttrs;
 
 /** Float64 convolution, NHWC x OHWI (depthwise: 1HWC, multiplier 1); taps outside the input read 0. */
 function convolve(g: Geometry, x: ArrayLike<number>, w: ArrayLike<number>, depthwise: boolean): Float64Array {
