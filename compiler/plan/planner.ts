@@ -356,10 +356,12 @@ export function planArena(requests: readonly BufferRequest[], opts: PlanOptions 
   // earlier position (it is what sets the size); half move a random buffer
   // anywhere, which lets ties drift across plateaus. Moves that do not grow
   // the arena are kept. The budget is deterministic (same model, same plan)
-  // and sized from the per-evaluation work to spend ~25 ms.
+  // and sized from the per-evaluation work to spend at most about a second:
+  // training steps, whose masks live across the whole schedule, need thousands
+  // of moves to reach the bound; most plans reach it much sooner and stop.
   // estimated ns per evaluation (measured: ~4 n^2 dense, ~300 + 20 d + d^2/2 per buffer sparse)
   const evalNs = p.dense ? 4 * p.n * p.n : p.conflicts.reduce((s, c) => s + 300 + 20 * c.length + c.length * c.length / 2, 0);
-  const iters = opts.searchIterations ?? Math.max(8, Math.min(2000, Math.round(25e6 / (evalNs + 1))));
+  const iters = opts.searchIterations ?? Math.max(8, Math.min(20000, Math.round(2e9 / (evalNs + 1))));
   const rng = mulberry32(0x9e3779b9 ^ p.n);
   let cur = best!;
   for (let it = 0; it < iters && cur.res.arena > peak.bytes; it++) {

@@ -6,10 +6,13 @@
  *   pruning of the paper's engine), and frozen layers before the first trained one run forward only.
  * - The backward pass visits the forward nodes in reverse. For a layer: mask its output gradient (the clamp's
  *   straight-through rule), compute the input gradient while the weights are still the ones the forward pass
- *   used, then update bias and weights in place right away and refresh the folded bias the forward kernel reads:
- *   no weight gradient buffer exists, and each output gradient dies as soon as its layer is done. A layer with frozen
- *   weights updates its bias first, so that its input gradient is the output gradient's last reader and may take its
- *   buffer.
+ *   used, then update bias and weights in place right away: no weight gradient buffer exists, and each output
+ *   gradient dies as soon as its layer is done. A layer with frozen weights updates its bias first, so that its input
+ *   gradient is the output gradient's last reader and may take its buffer.
+ * - Trainable state is the parameters and nothing derived from them. A layer whose weights train, and a depthwise
+ *   layer (whose kernel reads the bias as well as the folded bias), folds its bias right before it runs forward, into
+ *   a short-lived arena tensor. Only a bias-only convolution or fully connected layer keeps its bias inside its
+ *   folded bias, the one thing its kernel reads.
  * - The forward pass keeps what the backward pass needs and no more: one mask bit per element of each output a
  *   gradient crosses, and each trained layer's input (only its first k channels for a partial update).
  * - A partial update of a 1x1 convolution (stride 1) or fully connected layer splits its weights: the first k input
@@ -36,13 +39,13 @@ const CLASSIFIER_TAIL = new Set(['Reshape', 'Squeeze', 'ExpandDims', 'Softmax'])
 
 /**
  * A trained layer's parameter tensors: `weights` is what its weight update writes (the trained head of split
- * weights), `tail` the frozen rest of split weights (-1 when not split).
+ * weights), `tail` the frozen rest of split weights (-1 when not split). `folded` is the folded bias kept as state
+ * by a bias-only layer that needs no refolding (-1 otherwise); `bias` is state unless that is the case.
  */
 interface LayerParameters {
   readonly weights: number;
   readonly tail: number;
   readonly bias: number;
-  readonly saturated: number;
   readonly folded: number;
 }
 
@@ -152,12 +155,13 @@ export class TrainingStepBuilder {
       const p = this.trainableParameters(layer, update);
       this.layerParameters.set(index, p);
       const x = node.inputs[0]!;
+      const { folded, saturated } = p.folded >= 0 ? { folded: p.folded, saturated: -1 } : this.foldBias(layer, p);
       if (p.tail >= 0) {
         op = 'SplitConv1x1';
-        inputs = [x, p.weights, p.tail, p.bias, p.folded];
+        inputs = [x, p.weights, p.tail, p.bias, folded];
         attrs = { activation: (node.attrs as { activation: Activation }).activation };
       } else {
-        inputs = layer.kind === 'depthwise' ? [x, p.weights, p.bias, p.saturated, p.folded] : [x, p.weights, p.bias, p.folded];
+        inputs = layer.kind === 'depthwise' ? [x, p.weights, p.bias, saturated, folded] : [x, p.weights, p.bias, folded];
       }
     }
     this.inference.push(this.nodes.length);
@@ -193,18 +197,19 @@ export class TrainingStepBuilder {
   }
 
   /**
-   * A trained layer's parameters: its weights and bias, and the state tensors its kernel reads instead of
-   * compile-time tables: the folded bias, and a depthwise layer's saturated bias. A layer whose weights train
-   * keeps its bias as such (state) and refolds after each update; a bias-only layer keeps its bias only in those.
+   * A trained layer's parameters as trainable state: its weights if they train, and its bias, or for a bias-only
+   * convolution or fully connected layer only its folded bias (see the file overview).
    */
   private trainableParameters(layer: TrainableLayer, update: LayerUpdate): LayerParameters {
     const channels = layer.kind === 'depthwise' ? layer.channels : layer.weights.shape[0]!;
     let bias = layer.node.inputs[2] ?? -1;
     if (bias < 0) bias = this.addTensor(`${layer.node.origin} bias`, [channels], 'int32', null, new Int32Array(channels));
     const { weights, tail } = this.splitsWeights(layer, update) ? this.splitWeights(layer, update.weightChannels) : { weights: layer.node.inputs[1]!, tail: -1 };
-    if (update.weightChannels > 0) this.state.push(weights, bias);
-    const { saturated, folded } = this.foldedState(layer, bias, channels);
-    return { weights, tail, bias, saturated: saturated ?? -1, folded };
+    if (update.weightChannels > 0 || layer.kind === 'depthwise') {
+      this.state.push(...(update.weightChannels > 0 ? [weights] : []), bias);
+      return { weights, tail, bias, folded: -1 };
+    }
+    return { weights, tail, bias, folded: this.foldedState(layer, bias, channels) };
   }
 
   /** A partial update of a 1x1 convolution with stride 1 or of a fully connected layer: SplitConv1x1 runs it. */
@@ -235,16 +240,25 @@ export class TrainingStepBuilder {
     };
   }
 
-  private foldedState(layer: TrainableLayer, bias: number, channels: number): { saturated: number | null; folded: number } {
-    const depthwise = layer.kind === 'depthwise';
-    const data = { saturated: depthwise ? new Int32Array(channels) : null, folded: new Int32Array(channels) };
+  /** The folded bias of a bias-only convolution or fully connected layer, as trainable state. */
+  private foldedState(layer: TrainableLayer, bias: number, channels: number): number {
+    const data = new Int32Array(channels);
     const taps = layer.weights.shape.reduce((a, b) => a * b, 1) / channels;
-    foldBias.evaluate({ ...this.foldAttrs(layer), channels, taps, keep: taps }, [layer.weights.data!, this.tensors[bias]!.data!, data.saturated, data.folded], []);
+    foldBias.evaluate({ ...this.foldAttrs(layer), channels, taps, keep: taps }, [layer.weights.data!, this.tensors[bias]!.data!, null], [data]);
+    const folded = this.addTensor(`${this.tensors[layer.node.outputs[0]!]!.name}_folded_bias`, [channels], 'int32', null, data);
+    this.state.push(folded);
+    return folded;
+  }
+
+  /** A FoldBias node right before the layer's forward node: its folded bias, and a depthwise layer's bias (else -1). */
+  private foldBias(layer: TrainableLayer, p: LayerParameters): { folded: number; saturated: number } {
+    const channels = this.tensors[p.bias]!.shape;
     const name = this.tensors[layer.node.outputs[0]!]!.name;
-    const saturated = data.saturated ? this.addTensor(`${name}_saturated_bias`, [channels], 'int32', null, data.saturated) : null;
-    const folded = this.addTensor(`${name}_folded_bias`, [channels], 'int32', null, data.folded);
-    this.state.push(...(saturated === null ? [] : [saturated]), folded);
-    return { saturated, folded };
+    const folded = this.addTensor(`${name}_folded_bias`, channels, 'int32');
+    const saturated = layer.kind === 'depthwise' ? this.addTensor(`${name}_saturated_bias`, channels, 'int32') : -1;
+    this.inference.push(this.nodes.length);
+    this.addNode('FoldBias', [p.weights, p.bias, ...(p.tail >= 0 ? [p.tail] : [])], saturated >= 0 ? [folded, saturated] : [folded], this.foldAttrs(layer), `${layer.node.origin} (folded bias)`);
+    return { folded, saturated };
   }
 
   private foldAttrs(layer: TrainableLayer): { depthwise: boolean; inputOffset: number; maxInput: number } {
@@ -310,11 +324,12 @@ export class TrainingStepBuilder {
     }
     const origin = `${node.origin} (update)`;
     const sx = scaleOf(this.tensors[x]!);
-    const invScale = Array.from({ length: this.tensors[p.folded]!.shape[0]! }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
+    const invScale = Array.from({ length: this.tensors[p.bias]!.shape[0]! }, (_, c) => 1 / (sx * channelScale(layer.weights, c)));
     if (update.weightChannels === 0) {
       // The bias does not enter the input gradient: updating it first leaves the input gradient dy's last reader,
       // which may then write over dy (a stride-1 depthwise layer).
-      this.addNode('FoldedBiasUpdate', [dy, p.folded, p.saturated, this.learningRate], [], { invScale, ...this.frozenWeightSums(layer) }, origin);
+      if (p.folded >= 0) this.addNode('FoldedBiasUpdate', [dy, p.folded, this.learningRate], [], { invScale, ...this.frozenWeightSums(layer) }, origin);
+      else this.addNode('BiasUpdate', [dy, p.bias, this.learningRate], [], { invScale }, origin);
       inputGradient();
       return;
     }
@@ -323,7 +338,6 @@ export class TrainingStepBuilder {
     if (update.bias) this.addNode('BiasUpdate', [dy, p.bias, this.learningRate], [], { invScale }, origin);
     const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
     this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, p.weights, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
-    this.addNode('FoldBias', [p.weights, p.bias, p.saturated, p.folded, ...(p.tail >= 0 ? [p.tail] : [])], [], this.foldAttrs(layer), origin);
   }
 
   /** Per channel of a frozen-weight layer: input_offset x sum of its weights, and the bias limit (common/bias.ts). */

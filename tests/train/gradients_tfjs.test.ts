@@ -39,9 +39,9 @@ function pads(input: Tensor, weightsOrFilter: readonly [number, number], stride:
   return [g.padTop, g.padLeft, bottom, right];
 }
 
-/** The forward nodes up to the classifier as the oracle's layers, with our int8 values and masks. */
+/** The model's forward nodes up to the classifier (not the folds of trained biases) as the oracle's layers, with our int8 values and masks. */
 function oracleLayers(training: Graph, values: ReadonlyMap<number, TensorData>, initial: ReadonlyMap<number, TensorData>): { layers: GradLayer[]; forward: Node[] } {
-  const forward = training.training!.inferenceNodes.map((i) => training.nodes[i]!);
+  const forward = training.training!.inferenceNodes.map((i) => training.nodes[i]!).filter((n) => n.op !== 'FoldBias');
   const layerOf = new Map<number, number>();
   const maskOf = new Map(training.nodes.filter((n) => n.op === 'SaveMask').map((n) => [n.inputs[0]!, n.outputs[0]!]));
   const layers = forward.map((node, index): GradLayer => {

@@ -48,7 +48,7 @@ test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no wei
   const { nodes, tensors } = training;
   const count = (op: string) => nodes.filter((n) => n.op === op).length;
   assert.is(count('BiasUpdate') + count('FoldedBiasUpdate'), 21, '20 trailing biases and the classifier');
-  assert.is(count('BiasUpdate'), 4, 'layers whose weights train keep their bias as such; the others only in their folded bias');
+  assert.is(count('BiasUpdate'), 4 + 7, 'layers whose weights train and depthwise layers keep their bias as such; the others only in their folded bias');
   assert.is(count('Conv2DWeightUpdate'), 4, 'conv24, conv27, conv30 and the classifier');
   assert.is(count('SliceChannels'), 3, 'the three partial updates save their first k input channels');
   assert.equal(nodes.filter((n) => n.op === 'SliceChannels').map((n) => n.attrs['keep']), [12, 24, 24]);
@@ -75,9 +75,12 @@ test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no wei
     const [, head, tail] = n.inputs as [number, number, number];
     assert.ok(state.has(head) && !state.has(tail) && tensors[tail]!.data, `${n.origin}: trained head in the state, frozen tail a constant`);
     const readers = nodes.filter((m) => m !== n && m.inputs.includes(head));
-    assert.equal(readers.map((m) => m.op), ['Conv2DBackpropInput', 'Conv2DWeightUpdate', 'FoldBias'], `${n.origin}: input gradient, in-place update, refold`);
-    assert.ok(readers.every((m) => m.op === 'Conv2DWeightUpdate' || m.inputs.includes(tail)), `${n.origin}: the input gradient and the refold read the whole weights`);
+    assert.equal(readers.map((m) => m.op), ['FoldBias', 'Conv2DBackpropInput', 'Conv2DWeightUpdate'], `${n.origin}: bias folded for the forward pass, input gradient, in-place update`);
+    assert.ok(readers.every((m) => m.op === 'Conv2DWeightUpdate' || m.inputs.includes(tail)), `${n.origin}: the fold and the input gradient read the whole weights`);
   }
+  const folds = nodes.filter((n) => n.op === 'FoldBias');
+  assert.is(folds.length, 4 + 7, 'a fold before each layer whose weights train and each depthwise layer');
+  assert.ok(folds.every((n) => n.outputs.every((id) => !state.has(id) && !tensors[id]!.data)), 'folded biases are arena tensors, not trainable state');
   const used = new Set(nodes.flatMap((n) => n.inputs));
   assert.ok(!nodes.some((n) => n.op === 'Conv2D' && [24, 27, 30].includes(layerOf(n.origin))), 'no unsplit forward node for a partial update');
   assert.ok(!tensors.some((t) => /^conv(24|27|30)_b\d+_pw1_w$/.test(t.name) && used.has(t.id)), 'the whole weight tensors are no longer read');

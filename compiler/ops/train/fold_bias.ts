@@ -1,9 +1,10 @@
 /**
- * @fileoverview After a layer's parameters changed, recomputes what its forward kernel reads: the bias saturated
- * so the int32 accumulator cannot overflow, and the folded bias, bias + input_offset * sum of the channel's
- * weights (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). A layer split by a
- * partial update (split_conv.ts) has the first `keep` weights of each row in input 0, the rest in the frozen tail
- * (input 4). Kernel: `fold_bias_s8`.
+ * @fileoverview Right before a trained layer runs forward, computes what its kernel reads from its current weights
+ * and bias: the folded bias, bias + input_offset * sum of the channel's weights (output 0), and for a depthwise
+ * layer the bias itself (output 1), both with the bias saturated so the int32 accumulator cannot overflow
+ * (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). Both are short-lived arena
+ * tensors, not trainable state. A layer split by a partial update (split_conv.ts) has the first `keep` weights of
+ * each row in input 0, the rest in the frozen tail (input 2). Kernel: `fold_bias_s8`.
  */
 import type { Attrs } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
@@ -29,23 +30,25 @@ export interface FoldBiasParams extends FoldBiasAttrs {
 
 export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
   name: 'FoldBias',
-  infer: () => [],
+  infer: ([, bias], { depthwise }) => {
+    const out = { shape: bias!.shape, dtype: 'int32' as const };
+    return depthwise ? [out, out] : [out];
+  },
   prepare(ctx) {
     const w = requireInt8(ctx.inputs[0], ctx.node, 'weights');
     requireDType(ctx.inputs[1], ctx.node, 'bias', ['int32']);
-    requireDType(ctx.inputs[3], ctx.node, 'folded bias', ['int32']);
     const { depthwise, inputOffset, maxInput } = ctx.node.attrs;
-    const tail = ctx.inputs[4] ? requireInt8(ctx.inputs[4], ctx.node, 'frozen weights') : null;
+    const tail = ctx.inputs[2] ? requireInt8(ctx.inputs[2], ctx.node, 'frozen weights') : null;
     const channels = depthwise ? w.shape[w.shape.length - 1]! : w.shape[0]!;
     const keep = elementCount(w.shape) / channels;
     const taps = keep + (tail ? elementCount(tail.shape) / channels : 0);
-    const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.absent('int32', true);
     return {
       params: { depthwise, inputOffset, maxInput, channels, taps, keep },
       kernel: {
         name: 'fold_bias_s8',
         args: [
-          arg.input(ctx, 0), tail ? arg.input(ctx, 4) : arg.absent('int8', false), arg.input(ctx, 1), saturated, arg.updated(ctx, 3),
+          arg.input(ctx, 0), tail ? arg.input(ctx, 2) : arg.absent('int8', false), arg.input(ctx, 1),
+          depthwise ? arg.output(ctx, 1) : arg.absent('int32', true), arg.output(ctx, 0),
           ...[channels, taps, depthwise ? 1 : 0, inputOffset, maxInput, keep].map(arg.int),
         ],
       },
@@ -53,7 +56,7 @@ export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
       macs: 0,
     };
   },
-  evaluate(p, [wData, biasData, saturatedData, foldedData, tailData]) {
+  evaluate(p, [wData, biasData, tailData], [foldedData, saturatedData]) {
     const w = wData as Int8Array;
     const tail = tailData as Int8Array | null | undefined;
     const bias = biasData as Int32Array;

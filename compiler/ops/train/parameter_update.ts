@@ -89,33 +89,31 @@ export const foldedBiasUpdate: OpDef<FoldedBiasUpdateAttrs, FoldedBiasUpdatePara
   prepare(ctx) {
     const dy = requireDType(ctx.inputs[0], ctx.node, 'output gradient', ['float32']);
     const folded = requireDType(ctx.inputs[1], ctx.node, 'folded bias', ['int32']);
-    requireDType(ctx.inputs[3], ctx.node, 'learning rate', ['float32']);
+    requireDType(ctx.inputs[2], ctx.node, 'learning rate', ['float32']);
     const channels = elementCount(folded.shape);
     const { offsetSum, limit } = ctx.node.attrs;
     const invScale = float32Table(ctx.node.attrs.invScale);
     const params = { pixels: elementCount(dy.shape) / channels, channels, invScale, offsetSum, limit };
-    const saturated = ctx.node.inputs[2]! >= 0 ? arg.updated(ctx, 2) : arg.absent('int32', true);
     return {
       params,
       kernel: {
         name: 'folded_bias_update_f32',
         args: [
-          arg.input(ctx, 0), arg.updated(ctx, 1), saturated, arg.table('float32', invScale), arg.table('int32', offsetSum), arg.table('int32', limit),
-          arg.input(ctx, 3), arg.int(params.pixels), arg.int(channels),
+          arg.input(ctx, 0), arg.updated(ctx, 1), arg.table('float32', invScale), arg.table('int32', offsetSum), arg.table('int32', limit),
+          arg.input(ctx, 2), arg.int(params.pixels), arg.int(channels),
         ],
       },
       scratchBytes: 0,
       macs: params.pixels * channels,
     };
   },
-  evaluate(p, [dyData, foldedData, saturatedData, lrData]) {
+  evaluate(p, [dyData, foldedData, lrData]) {
     const folded = foldedData as Int32Array;
     const lr = (lrData as Float32Array)[0]!;
     for (let c = 0; c < p.channels; c++) {
       const step = biasStep(dyData as Float32Array, lr, p.invScale[c]!, p.pixels, p.channels, c);
       const bias = Math.min(p.limit[c]!, Math.max(-p.limit[c]!, folded[c]! - p.offsetSum[c]! - step));
       folded[c] = bias + p.offsetSum[c]!;
-      if (saturatedData) (saturatedData as Int32Array)[c] = bias;
     }
   },
 };

@@ -1,5 +1,5 @@
 /*
- * FoldBias (compiler/ops/train/fold_bias.ts): after an update, the bias saturated so that the int32 accumulator
+ * FoldBias (compiler/ops/train/fold_bias.ts): before a trained layer runs, the bias saturated so that the int32 accumulator
  * cannot overflow, and bias + input_offset * sum w, the folded bias the forward kernel starts from. The bound is
  * computed in i64 as the reference computes it exactly; the folded sum wraps to int32 as the reference's Int32Array
  * store does. `saturated` is 0 except for depthwise layers. A layer whose partial update split its weights

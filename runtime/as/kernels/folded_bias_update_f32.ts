@@ -1,12 +1,11 @@
 /*
  * FoldedBiasUpdate (compiler/ops/train/parameter_update.ts): the bias of a layer with frozen weights lives in its
- * folded bias: bias = folded - offset_sum; bias_update_f32's step, clamped to ±limit, folded back; a depthwise
- * layer also keeps the bias itself in `saturated` (0 otherwise).
+ * folded bias: bias = folded - offset_sum; bias_update_f32's step, clamped to ±limit, folded back.
  */
 import { tf_round_half_even_to_int32 } from "../float32_math";
 
 export function folded_bias_update_f32(
-  dy: usize, folded: usize, saturated: usize, inv_scale: usize, offset_sum: usize, limit: usize, lr: usize, pixels: i32, channels: i32,
+  dy: usize, folded: usize, inv_scale: usize, offset_sum: usize, limit: usize, lr: usize, pixels: i32, channels: i32,
 ): void {
   const rate = load<f32>(lr);
   const rowBytes = <usize>channels << 2;
@@ -22,6 +21,5 @@ export function folded_bias_update_f32(
     if (bias > bound) bias = bound;
     if (bias < -bound) bias = -bound;
     store<i32>(folded + at, <i32>(bias + offset));
-    if (saturated != 0) store<i32>(saturated + at, <i32>bias);
   }
 }

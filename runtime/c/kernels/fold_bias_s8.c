@@ -1,5 +1,5 @@
 /*
- * Recomputes what a trained layer's forward kernel reads after its parameters changed (compiler/ops/train/fold_bias.ts,
+ * Computes what a trained layer's forward kernel reads from its current parameters (compiler/ops/train/fold_bias.ts,
  * and compiler/ops/common/bias.ts at compile time): the bias clamped to +-(2^31 - 1 - sum|w| * max_input) so that the
  * int32 accumulator cannot overflow (`saturated`, depthwise layers only, else NULL), and the folded bias,
  * that bias + input_offset * sum(w). Conv / fully connected rows are w[c * taps + t]; depthwise channels w[t * channels + c].
