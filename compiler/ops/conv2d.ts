@@ -89,7 +89,7 @@ export function checkWeightQuant(w: Tensor, channels: number, axis: number, ctx:
 }
 
 /**
- * The kernel argument for a bias tensor training keeps up to date (input `index` of a trained layer, see
+ * The kernel argument for a bias tensor training computes or updates (input `index` of a trained layer, see
  * compiler/train), or undefined for a frozen layer, whose kernel reads a table computed here.
  */
 export function trainedBias(ctx: PrepareContext<object>, index: number): KernelArg | undefined {
@@ -240,7 +240,7 @@ export const conv2d: OpDef<Conv2DAttrs, Conv2DParams> = {
   /**
    * Literally TFLite's reference_integer_ops::ConvPerChannel (no folding), so that it checks the kernels' folding; the
    * bias is the saturated one, which equals the model's unless the accumulator could overflow. A trained layer
-   * (input 3, its folded bias, see compiler/train) has its bias in that state tensor.
+   * (input 3, its folded bias, see compiler/train) has its bias in that tensor.
    */
   evaluate(p, [input, weights, , trainedFolded], [output]) {
     const x = input as Int8Array;

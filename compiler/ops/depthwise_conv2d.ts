@@ -168,7 +168,7 @@ export const depthwiseConv2d: OpDef<DepthwiseConv2DAttrs, DepthwiseConv2DParams>
   /**
    * Literally TFLite's reference_integer_ops::DepthwiseConvPerChannel (no folding), so that it checks the kernel's
    * folding; the bias is the saturated one, which equals the model's unless the accumulator could overflow. A
-   * trained layer reads its saturated bias from input 3 (compiler/train keeps it up to date).
+   * trained layer reads its saturated bias from input 3 (computed from its current bias by compiler/train).
    */
   evaluate(p, [input, weights, , trainedBiases], [output]) {
     const biases = (trainedBiases as Int32Array | null | undefined) ?? p.biases;

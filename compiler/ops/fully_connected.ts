@@ -93,7 +93,7 @@ export const fullyConnected: OpDef<FullyConnectedAttrs, FullyConnectedParams> = 
     };
   },
 
-  /** A trained layer reads its folded bias from input 3 (compiler/train keeps it up to date). */
+  /** A trained layer reads its folded bias from input 3 (computed or updated by compiler/train). */
   evaluate(p, [input, weights, , trainedFolded], [output]) {
     const x = input as Int8Array;
     const w = weights as Int8Array;

@@ -4,9 +4,10 @@
  * makes the update of the integer parameters lr * dL/dW / s_w and lr * dL/db / (s_w * s_x): plain SGD in real
  * units, written in the integers' own units. Weights round stochastically (a seeded xorshift32 in the state, so
  * that updates smaller than one step still move a weight in expectation); biases round half to even and saturate.
- * No weight gradient is ever stored: each weight's gradient is summed and applied at once. A layer whose weights
- * stay frozen keeps no separate bias at all: its bias lives in the folded bias the forward kernel reads (bias +
- * input_offset * sum of the channel's weights, a constant offset here), updated and saturated in place.
+ * No weight gradient is ever stored: each weight's gradient is summed and applied at once. A convolution or fully
+ * connected layer whose weights stay frozen keeps no separate bias at all: its bias lives in the folded bias the
+ * forward kernel reads (bias + input_offset * sum of the channel's weights, a constant offset here), updated and
+ * saturated in place.
  * Kernels: `bias_update_f32`, `folded_bias_update_f32`, `conv2d_weight_update_f32`, `depthwise_conv2d_weight_update_f32`.
  */
 import type { Attrs } from '../../ir/graph.ts';

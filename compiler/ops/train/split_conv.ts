@@ -3,8 +3,8 @@
  * input channels into a head W[:, :keep] and a tail W[:, keep:]. A partial weight update trains only the first
  * `keep` input channels: the head is trainable state (in SRAM), the frozen tail stays a constant in flash, so the
  * frozen part of the tensor is never copied to SRAM. Each output is what Conv2D / FullyConnected compute, from the
- * folded bias training keeps up to date: folded[o] + sum_i x[p, i] * W[o, i], requantized as theirs.
- * Inputs: x, head [O, 1, 1, keep] or [O, keep] (state), tail (constant), bias (state), folded bias (state).
+ * folded bias FoldBias computes before each forward pass: folded[o] + sum_i x[p, i] * W[o, i], requantized as theirs.
+ * Inputs: x, head [O, 1, 1, keep] or [O, keep] (state), tail (constant), bias (state), folded bias (FoldBias's output).
  * Kernel: `split_conv1x1_s8`.
  */
 import type { Activation, Attrs } from '../../ir/graph.ts';
