@@ -4,13 +4,14 @@
  * layer the bias itself (output 1), both with the bias saturated so the int32 accumulator cannot overflow
  * (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). Both are short-lived arena
  * tensors, not trainable state. A layer split by a partial update (split_conv.ts) has the first `keep` weights of
- * each row in input 0, the rest in the frozen tail (input 2). Kernel: `fold_bias_s8`.
+ * each row in input 0, the rest in the frozen tail (input 2), whose per-row sums the kernel gets as compile-time
+ * tables. Kernel: `fold_bias_s8`.
  */
 import type { Attrs } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { arg } from '../op.ts';
-import { requireDType, requireInt8 } from '../common/checks.ts';
+import { requireConstant, requireDType, requireInt8 } from '../common/checks.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
@@ -38,18 +39,23 @@ export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
     const w = requireInt8(ctx.inputs[0], ctx.node, 'weights');
     requireDType(ctx.inputs[1], ctx.node, 'bias', ['int32']);
     const { depthwise, inputOffset, maxInput } = ctx.node.attrs;
-    const tail = ctx.inputs[2] ? requireInt8(ctx.inputs[2], ctx.node, 'frozen weights') : null;
+    const tail = ctx.inputs[2] ? requireConstant(requireInt8(ctx.inputs[2], ctx.node, 'frozen weights'), ctx.node, 'frozen weights') : null;
     const channels = depthwise ? w.shape[w.shape.length - 1]! : w.shape[0]!;
     const keep = elementCount(w.shape) / channels;
-    const taps = keep + (tail ? elementCount(tail.shape) / channels : 0);
+    const rest = tail ? elementCount(tail.shape) / channels : 0;
+    const tailSums = (term: (v: number) => number) => {
+      const rows = tail!.data as Int8Array;
+      return Array.from({ length: channels }, (_, c) => rows.subarray(c * rest, (c + 1) * rest).reduce((s, v) => s + term(v), 0));
+    };
+    const tailTable = (term: (v: number) => number) => (tail ? arg.table('int32', tailSums(term)) : arg.absent('int32', false));
     return {
-      params: { depthwise, inputOffset, maxInput, channels, taps, keep },
+      params: { depthwise, inputOffset, maxInput, channels, taps: keep + rest, keep },
       kernel: {
         name: 'fold_bias_s8',
         args: [
-          arg.input(ctx, 0), tail ? arg.input(ctx, 2) : arg.absent('int8', false), arg.input(ctx, 1),
+          arg.input(ctx, 0), tailTable((v) => v), tailTable(Math.abs), arg.input(ctx, 1),
           depthwise ? arg.output(ctx, 1) : arg.absent('int32', true), arg.output(ctx, 0),
-          ...[channels, taps, depthwise ? 1 : 0, inputOffset, maxInput, keep].map(arg.int),
+          ...[channels, keep, depthwise ? 1 : 0, inputOffset, maxInput].map(arg.int),
         ],
       },
       scratchBytes: 0,
