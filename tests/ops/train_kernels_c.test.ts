@@ -236,6 +236,11 @@ function geometry(fullyConnected: boolean): Geometry {
   return { batches: random.int(1, 2), inH, inW, outH, outW, filterH, filterW, strideH, strideW, dilationH, dilationW, padTop, padLeft };
 }
 
+function pointwiseGeometry(): Geometry {
+  const [h, w] = [random.int(1, 6), random.int(1, 6)];
+  return { ...geometry(true), inH: h, inW: w, outH: h, outW: w };
+}
+
 const windowInts = (g: Geometry) => [g.filterH, g.filterW, g.strideH, g.strideW, g.dilationH, g.dilationW, g.padTop, g.padLeft];
 const describe = (g: Geometry) => `${g.batches}x${g.inH}x${g.inW} -> ${g.outH}x${g.outW}, filter ${g.filterH}x${g.filterW}, stride ${g.strideH},${g.strideW}, dilation ${g.dilationH},${g.dilationW}, pad ${g.padTop},${g.padLeft}`;
 
@@ -439,9 +444,10 @@ test('folded_bias_update_f32 equals the reference (limits)', () => {
 test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 equal the reference (RNG state included)', () => {
   const cases: Case[] = [];
   for (let k = 0; k < 200; k++) {
-    const g = geometry(k % 5 === 0);
+    // k % 5 === 1: a 1x1 stride-1 layer, whose kernel sums four output channels at once (partial blocks included).
+    const g = k % 5 === 1 ? pointwiseGeometry() : geometry(k % 5 === 0);
     const inC = random.int(1, 11);
-    const outC = random.int(1, 6);
+    const outC = random.int(1, k % 5 <= 1 ? 10 : 6);
     const keep = random.int(1, inC);
     const sliced = random.next() < 0.5;
     const savedChannels = sliced ? keep : inC;
@@ -456,7 +462,7 @@ test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 equal the 
     const rng = Int32Array.of(random.int(1, 2 ** 31 - 1) * pick([1, -1]));
     cases.push({
       kernel: 'conv2d_weight_update_f32', what: `${describe(g)}, ${keep} of ${inC} (saved ${savedChannels}) -> ${outC} channels, lr ${lr}`,
-      buffers: [gradients(g.batches * g.outH * g.outW * outC), int8s(g.batches * g.inH * g.inW * savedChannels), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.invWeightScale), Float32Array.of(lr), rng, new Float32Array(g.batches * g.inH * g.inW * keep).fill(NaN)],
+      buffers: [gradients(g.batches * g.outH * g.outW * outC), int8s(g.batches * g.inH * g.inW * savedChannels), int8s(outC * g.filterH * g.filterW * inC, -127, 127), Float32Array.from(p.invWeightScale), Float32Array.of(lr), rng, new Float32Array((g.batches * g.inH * g.inW + 3) * keep).fill(NaN)],
       scratch: 6,
       ints: [g.batches, g.inH, g.inW, savedChannels, inC, g.outH, g.outW, outC, ...windowInts(g), inputZeroPoint, floatBits(inputScale), keep],
       reference: ([dy, x, w, , l, r]) => conv2dWeightUpdate.evaluate(p, [dy!, x!, w!, l!, r!], []),

@@ -133,6 +133,11 @@ export interface WeightUpdateParams extends ConvDims, WindowAttrs {
   readonly invWeightScale: readonly number[];
 }
 
+/** A 1x1 stride-1 layer or a fully connected one: pixel p of dy is pixel p of x. */
+function isPointwise(p: WeightUpdateParams): boolean {
+  return p.filterH === 1 && p.filterW === 1 && p.strideH === 1 && p.strideW === 1 && p.padTop === 0 && p.padLeft === 0 && p.inH === p.outH && p.inW === p.outW;
+}
+
 function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: boolean, kernel: string): Prepared<WeightUpdateParams> {
   const dy = requireDType(ctx.inputs[0], ctx.node, 'output gradient', ['float32']);
   const x = requireInt8(ctx.inputs[1], ctx.node, 'saved input');
@@ -152,8 +157,10 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
   };
   const dims = [p.batches, p.inH, p.inW, savedChannels, ...(depthwise ? [p.outC] : [p.inC]), p.outH, p.outW, ...(depthwise ? [] : [p.outC])];
   // A convolution's kernel dequantizes the saved input's first `keep` channels once, into scratch: every output
-  // channel reads them again.
+  // channel reads them again. A 1x1 stride-1 layer's kernel also keeps there three rows of gradients waiting for
+  // their draws.
   const scratch = depthwise ? [] : [arg.scratch()];
+  const pendingRows = isPointwise(p) ? 3 : 0;
   return {
     params: p,
     kernel: {
@@ -163,7 +170,7 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
         ...[...dims, p.filterH, p.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft, p.inputZeroPoint, floatBits(p.inputScale), a.keep].map(arg.int),
       ],
     },
-    scratchBytes: depthwise ? 0 : p.batches * p.inH * p.inW * a.keep * 4,
+    scratchBytes: depthwise ? 0 : (p.batches * p.inH * p.inW + pendingRows) * a.keep * 4,
     macs: p.batches * p.outH * p.outW * p.outC * p.filterH * p.filterW * (depthwise ? 1 : a.keep),
   };
 }

@@ -9,7 +9,9 @@
  * x_real = (x - x_zero_point) * x_scale of the first keep channels is computed once, into scratch ([pixel][keep]),
  * since every output channel reads it. The gradients of four consecutive input channels are summed together, each in
  * its own order. A term with dy = 0 may be skipped: a sum that starts at +0 never becomes -0, so adding ±0 cannot
- * change it. A 1x1 stride-1 layer (and a fully connected one) takes a loop without window arithmetic.
+ * change it. A 1x1 stride-1 layer (and a fully connected one) takes a loop without window arithmetic that sums four
+ * output channels at once, so each x_real load serves four of them; the draws stay in weight order because the
+ * gradients of the second to fourth rows wait in scratch (after x_real, 3 * keep floats) until the first row is done.
  */
 #include "tf_kernels.h"
 #include "tf_float32.h"
@@ -45,29 +47,70 @@ static void conv_tap_gradients(const struct conv_update_window *s, int32_t iy_of
   }
 }
 
-/* The same for a 1x1 stride-1 layer: pixel p of dy is pixel p of x. */
-static void pointwise_gradients(const struct conv_update_window *s, int32_t pixels, int32_t oc, int32_t ic,
-                                int32_t lanes, float *g) {
+/* One weight's step: its value minus lr * g / s_w, rounded stochastically with the next draw. */
+static inline void update_weight(int8_t *w, float g, float rate, float inv_scale, int32_t *rng) {
+  const float v = (float)*w - rate * g * inv_scale;
+  *w = (int8_t)tf_stochastic_round_weight(v, tf_next_uniform(rng));
+}
+
+/* g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p
+ * of dy is pixel p of x). */
+static void pointwise_gradients_4x4(const struct conv_update_window *s, int32_t pixels, int32_t oc, int32_t ic,
+                                    float g[4][4]) {
   const float *d = s->dy + oc;
   const float *xp = s->x_real + ic;
-  if (lanes == 4) {
-    float g0 = 0.0f, g1 = 0.0f, g2 = 0.0f, g3 = 0.0f;
-    for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->keep) {
-      const float v = *d;
-      g0 += v * xp[0];
-      g1 += v * xp[1];
-      g2 += v * xp[2];
-      g3 += v * xp[3];
-    }
-    g[0] = g0;
-    g[1] = g1;
-    g[2] = g2;
-    g[3] = g3;
+  float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+  float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->keep) {
+    const float x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3];
+    const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
+    a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
+    a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
+    a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
+  }
+  g[0][0] = a00; g[0][1] = a01; g[0][2] = a02; g[0][3] = a03;
+  g[1][0] = a10; g[1][1] = a11; g[1][2] = a12; g[1][3] = a13;
+  g[2][0] = a20; g[2][1] = a21; g[2][2] = a22; g[2][3] = a23;
+  g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
+}
+
+/* g[r][l] for `rows` output channels from oc and `lanes` input channels from ic, any counts up to 4. */
+static void pointwise_gradients(const struct conv_update_window *s, int32_t pixels, int32_t oc, int32_t rows,
+                                int32_t ic, int32_t lanes, float g[4][4]) {
+  if (rows == 4 && lanes == 4) {
+    pointwise_gradients_4x4(s, pixels, oc, ic, g);
     return;
   }
-  for (int32_t l = 0; l < lanes; ++l) g[l] = 0.0f;
-  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->keep) {
-    for (int32_t l = 0; l < lanes; ++l) g[l] += *d * xp[l];
+  for (int32_t r = 0; r < rows; ++r) {
+    const float *d = s->dy + oc + r;
+    const float *xp = s->x_real + ic;
+    for (int32_t l = 0; l < lanes; ++l) g[r][l] = 0.0f;
+    for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->keep) {
+      for (int32_t l = 0; l < lanes; ++l) g[r][l] += *d * xp[l];
+    }
+  }
+}
+
+/* The update of a 1x1 stride-1 layer, four rows (output channels) at a time; `pending` holds 3 * keep floats. */
+static void pointwise_update(const struct conv_update_window *s, int32_t pixels, int8_t *w, int32_t in_c,
+                             const float *inv_w_scale, float rate, int32_t *rng, float *pending) {
+  for (int32_t oc = 0; oc < s->out_c; oc += 4) {
+    const int32_t rows = s->out_c - oc >= 4 ? 4 : s->out_c - oc;
+    for (int32_t ic = 0; ic < s->keep; ic += 4) {
+      const int32_t lanes = s->keep - ic >= 4 ? 4 : s->keep - ic;
+      float g[4][4];
+      pointwise_gradients(s, pixels, oc, rows, ic, lanes, g);
+      for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], rng);
+      for (int32_t r = 1; r < rows; ++r) {
+        for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * s->keep + ic + l] = g[r][l];
+      }
+    }
+    for (int32_t r = 1; r < rows; ++r) {
+      for (int32_t ic = 0; ic < s->keep; ++ic) {
+        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_w_scale[oc + r], rng);
+      }
+    }
   }
 }
 
@@ -89,22 +132,18 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
   for (int32_t q = 0; q < in_pixels; ++q) {
     for (int32_t ic = 0; ic < keep; ++ic) x_real[q * keep + ic] = (float)((int32_t)x[q * x_c + ic] - x_zero_point) * x_scale;
   }
+  if (pointwise) {
+    pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, x_real + in_pixels * keep);
+    return;
+  }
   for (int32_t oc = 0; oc < out_c; ++oc) {
-    const float inv_scale = inv_w_scale[oc];
     for (int32_t ky = 0; ky < filter_h; ++ky) {
       for (int32_t kx = 0; kx < filter_w; ++kx, tap += in_c) {
         for (int32_t ic = 0; ic < keep;) {
           const int32_t lanes = keep - ic >= 4 ? 4 : keep - ic;
           float g[4];
-          if (pointwise) {
-            pointwise_gradients(&s, in_pixels, oc, ic, lanes, g);
-          } else {
-            conv_tap_gradients(&s, ky * dilation_h, kx * dilation_w, oc, ic, lanes, g);
-          }
-          for (int32_t l = 0; l < lanes; ++l, ++ic) {
-            const float v = (float)tap[ic] - rate * g[l] * inv_scale;
-            tap[ic] = (int8_t)tf_stochastic_round_weight(v, tf_next_uniform(rng));
-          }
+          conv_tap_gradients(&s, ky * dilation_h, kx * dilation_w, oc, ic, lanes, g);
+          for (int32_t l = 0; l < lanes; ++l, ++ic) update_weight(&tap[ic], g[l], rate, inv_w_scale[oc], rng);
         }
       }
     }
