@@ -30,8 +30,8 @@ import { mean } from './mean.ts';
 import { invertedBottleneck } from './inverted_bottleneck.ts';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
-  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, reshapeGradient, saveMask, sliceChannels, softmaxCrossEntropy,
-  splitConv1x1,
+  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, padBackprop, reshapeGradient, saveMask, sliceChannels,
+  softmaxCrossEntropy, splitConv1x1,
 } from './train/index.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
@@ -81,6 +81,7 @@ export const OPS: readonly AnyOpDef[] = [
   splitConv1x1,
   addGradients,
   averagePool2dBackprop,
+  padBackprop,
   reshapeGradient,
 ];
 

@@ -5,10 +5,10 @@
  * Paddings are a constant [rank, 2] int32 input (TFLM reads them as int32), non-negative. The input
  * bytes are copied unchanged, as TFLM does.
  */
-import type { Tensor } from '../ir/graph.ts';
+import type { Node, Tensor } from '../ir/graph.ts';
 import { describeNode, describeTensor, elementCount } from '../ir/graph.ts';
 import { InvalidModelError, UnsupportedError } from '../errors.ts';
-import type { OpDef, PrepareContext, Prepared } from './op.ts';
+import type { KernelArg, OpDef, PrepareContext, Prepared } from './op.ts';
 import { arg } from './op.ts';
 import { requireConstant, requireInt8 } from './common/checks.ts';
 import { quantOf, scaleOf, zeroPointOf } from './common/quant.ts';
@@ -36,6 +36,11 @@ function paddingPairs(input: Tensor, paddings: Tensor | null | undefined): [numb
   const pairs = Array.from({ length: rank }, (_, k): [number, number] => [values[2 * k]!, values[2 * k + 1]!]);
   if (pairs.some(([a, b]) => a < 0 || b < 0)) throw new InvalidModelError(`negative paddings [${values.join(', ')}] are not allowed`);
   return pairs;
+}
+
+/** The dimensions of a pad of `input` by the constant `paddings` ([rank, 2], before and after each dimension). */
+export function padDimsOf(input: Tensor, paddings: Tensor | null | undefined): PadDims {
+  return padDims(input.shape, paddingPairs(input, paddings));
 }
 
 function padDims(inShape: readonly number[], pairs: readonly (readonly [number, number])[]): PadDims {
@@ -86,23 +91,25 @@ function preparePad(ctx: PrepareContext<PadAttrs>, hasConstant: boolean): Prepar
     if (padValue < -128 || padValue > 127) throw new InvalidModelError(`${describeNode(ctx.node)}: output zero point ${padValue} is not an int8 value`);
   }
   const dims = padDims(x.shape, pairs);
-  const merged = mergePadDims(dims);
-  if (merged.outDims.length > MAX_KERNEL_RANK) {
-    throw new UnsupportedError(`${describeNode(ctx.node)}: ${merged.outDims.length} padded dimensions; at most ${MAX_KERNEL_RANK} are supported`);
-  }
   const params: PadParams = { ...dims, padValue };
   return {
     params,
-    kernel: {
-      name: 'pad_s8',
-      args: [
-        arg.input(ctx, 0), arg.output(ctx), arg.int(padValue), arg.int(merged.outDims.length),
-        arg.table('int32', merged.outDims), arg.table('int32', merged.inDims), arg.table('int32', merged.before),
-      ],
-    },
+    kernel: { name: 'pad_s8', args: [arg.input(ctx, 0), arg.output(ctx), arg.int(padValue), ...padKernelArgs(dims, ctx.node)] },
     scratchBytes: 0,
     macs: 0,
   };
+}
+
+/** The kernels' view of a pad (pad_s8 and its gradient): rank, then output dims, input dims, before, merged. */
+export function padKernelArgs(dims: PadDims, node: Node): KernelArg[] {
+  const merged = mergePadDims(dims);
+  if (merged.outDims.length > MAX_KERNEL_RANK) {
+    throw new UnsupportedError(`${describeNode(node)}: ${merged.outDims.length} padded dimensions; at most ${MAX_KERNEL_RANK} are supported`);
+  }
+  return [
+    arg.int(merged.outDims.length),
+    arg.table('int32', merged.outDims), arg.table('int32', merged.inDims), arg.table('int32', merged.before),
+  ];
 }
 
 function inferPad([input, paddings]: readonly (Tensor | null)[]) {
@@ -111,23 +118,33 @@ function inferPad([input, paddings]: readonly (Tensor | null)[]) {
   return [{ shape: padDims(input.shape, pairs).outDims, dtype: input.dtype }];
 }
 
-/** Reference semantics on the model's own dimensions: each output element is padding or the next input element. */
-function evaluatePad(p: PadParams, input: Int8Array, output: Int8Array): void {
+/**
+ * Visits every element of a pad's output in order with whether it lies inside the input (the next input element)
+ * or in the padding.
+ */
+export function forEachPaddedElement(p: PadDims, visit: (output: number, inside: boolean) => void): void {
   const rank = p.outDims.length;
   const idx = new Array<number>(rank).fill(0);
   const total = elementCount(p.outDims);
-  let read = 0;
   for (let o = 0; o < total; o++) {
     let inside = true;
     for (let k = 0; k < rank; k++) {
       if (idx[k]! < p.before[k]! || idx[k]! >= p.before[k]! + p.inDims[k]!) inside = false;
     }
-    output[o] = inside ? input[read++]! : p.padValue;
+    visit(o, inside);
     for (let k = rank - 1; k >= 0; k--) {
       if (++idx[k]! < p.outDims[k]!) break;
       idx[k] = 0;
     }
   }
+}
+
+/** Reference semantics on the model's own dimensions: each output element is padding or the next input element. */
+function evaluatePad(p: PadParams, input: Int8Array, output: Int8Array): void {
+  let read = 0;
+  forEachPaddedElement(p, (o, inside) => {
+    output[o] = inside ? input[read++]! : p.padValue;
+  });
 }
 
 export const pad: OpDef<PadAttrs, PadParams> = {

@@ -289,6 +289,10 @@ export class TrainingStepBuilder {
       case 'Mean':
         if (needsGradient.has(input)) this.addGradient(input, this.poolBackward(node, masked), node);
         return;
+      case 'Pad':
+      case 'PadV2':
+        if (needsGradient.has(input)) this.addGradient(input, this.gradientTensor(input, 'PadBackprop', [masked, node.inputs[1]!], {}, node), node);
+        return;
       default:
         if (opDef(node.op).aliasesInput) {
           if (needsGradient.has(input)) this.addGradient(input, this.gradientTensor(input, 'ReshapeGradient', [masked], {}, node), node);

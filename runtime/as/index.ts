@@ -29,6 +29,7 @@ export { mask_s8 } from './kernels/mask_s8';
 export { max_pool2d_s8 } from './kernels/max_pool2d_s8';
 export { mean_s8 } from './kernels/mean_s8';
 export { mul_s8 } from './kernels/mul_s8';
+export { pad_backprop_f32 } from './kernels/pad_backprop_f32';
 export { pad_s8 } from './kernels/pad_s8';
 export { quantize_f32_s8 } from './kernels/quantize_f32_s8';
 export { resize_nearest_s8 } from './kernels/resize_nearest_s8';

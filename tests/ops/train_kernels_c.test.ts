@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addGradients, applyMask, averagePool2dBackprop, biasUpdate, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, padBackprop, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
   depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from '../../compiler/ops/train/index.ts';
 import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
@@ -26,6 +26,7 @@ import { channelMultiplier, ROUNDINGS } from '../../compiler/ops/common/fixed_po
 import { f32, floatBits } from '../../compiler/ops/common/float32_math.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import { REPO_ROOT } from '../helpers/shared.ts';
+import { mergePadDims } from '../../compiler/ops/pad.ts';
 
 /** The brief's prototypes: the kernels are compiled against them, so a signature that drifts fails the build. */
 const KERNELS = {
@@ -43,6 +44,7 @@ const KERNELS = {
   split_conv1x1_s8: 'const int8_t *, const int8_t *, const int8_t *, const int32_t *, int8_t *, int32_t, int32_t, int32_t, int32_t, const int32_t *, const int32_t *, int32_t, int32_t, int32_t',
   add_f32: 'const float *, const float *, float *, int32_t',
   average_pool2d_backprop_f32: `const float *, float *${', int32_t'.repeat(12)}`,
+  pad_backprop_f32: 'const float *, float *, int32_t, const int32_t *, const int32_t *, const int32_t *',
 } as const;
 type KernelName = keyof typeof KERNELS;
 const NAMES = Object.keys(KERNELS) as KernelName[];
@@ -395,6 +397,28 @@ test('average_pool2d_backprop_f32 equals the reference (pools and a whole-map me
       buffers: [gradients(batches * p.outH * p.outW * channels), garbage(batches * p.inH * p.inW * channels)],
       ints: [batches, p.inH, p.inW, channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft],
       reference: ([dy, dx]) => averagePool2dBackprop.evaluate(q, [dy!], [dx!]),
+    });
+  }
+  check(cases);
+});
+
+test('pad_backprop_f32 equals the reference (ranks 1 to 6, unpadded dimensions merged as the compiler does)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const rank = random.int(1, 6);
+    const inDims = Array.from({ length: rank }, () => random.int(1, rank > 4 ? 3 : 5));
+    // Each dimension padded with probability 1/2, by up to 2 before and after.
+    const padded = inDims.map(() => random.next() < 0.5);
+    const before = padded.map((p) => (p ? random.int(0, 2) : 0));
+    const outDims = inDims.map((d, i) => d + before[i]! + (padded[i] ? random.int(0, 2) : 0));
+    const dims = { outDims, inDims, before };
+    const merged = mergePadDims(dims);
+    cases.push({
+      kernel: 'pad_backprop_f32', what: JSON.stringify(dims),
+      buffers: [gradients(outDims.reduce((a, b) => a * b, 1)), garbage(inDims.reduce((a, b) => a * b, 1)),
+        Int32Array.from(merged.outDims), Int32Array.from(merged.inDims), Int32Array.from(merged.before)],
+      ints: [merged.outDims.length],
+      reference: ([dy, dx]) => padBackprop.evaluate(dims, [dy!], [dx!]),
     });
   }
   check(cases);

@@ -1,8 +1,8 @@
 /**
  * The gradient rules of the training ops, each against central finite differences of an independent float64
  * implementation of the forward function it differentiates (written here, not taken from compiler/ops):
- * softmax cross-entropy, the input gradients of convolution, depthwise convolution, fully connected and average
- * pooling, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
+ * softmax cross-entropy, the input gradients of convolution, depthwise convolution, fully connected, average
+ * pooling and pad, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
  * unit of stochastic rounding, unbiased on average).
  */
 import { test } from 'uvu';
@@ -13,6 +13,7 @@ import { conv2dBackpropInput, depthwiseConv2dBackpropInput } from '../../compile
 import type { BackpropInputParams } from '../../compiler/ops/train/backprop_input.ts';
 import type { ConvDims, WindowAttrs } from '../../compiler/ops/train/geometry.ts';
 import { averagePool2dBackprop } from '../../compiler/ops/train/average_pool_backprop.ts';
+import { padBackprop } from '../../compiler/ops/train/pad_backprop.ts';
 import { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate } from '../../compiler/ops/train/parameter_update.ts';
 import type { WeightUpdateParams } from '../../compiler/ops/train/parameter_update.ts';
 
@@ -199,6 +200,37 @@ test('average pool and spatial mean: input gradient = d/dx of sum(dy * pool(x)) 
     averagePool2dBackprop.evaluate(p, [dy], [dx]);
     const numeric = numericGradient((x) => dot(dy, pool(x)), Float64Array.from(floats(dx.length)), 0.5);
     assert.ok(relativeError(dx, numeric, 1e-2) < 1e-5);
+  }
+});
+
+test('pad: input gradient = d/dx of sum(dy * pad(x)) by finite differences', () => {
+  for (const [inDims, before, after] of [
+    [[1, 4, 5, 3], [0, 1, 2, 0], [0, 2, 0, 0]],
+    [[2, 3, 3, 2], [0, 0, 0, 1], [0, 1, 1, 2]],
+    [[6], [3], [1]],
+  ] as const) {
+    const outDims = inDims.map((d, k) => d + before[k]! + after[k]!);
+    // Zero padding in float64, written with its own index arithmetic: out[..., i_k + before_k, ...] = x[..., i_k, ...].
+    const padded = (x: ArrayLike<number>) => {
+      const y = new Float64Array(outDims.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < x.length; i++) {
+        let rest = i;
+        let at = 0;
+        let stride = 1;
+        for (let k = inDims.length - 1; k >= 0; k--) {
+          at += ((rest % inDims[k]!) + before[k]!) * stride;
+          rest = Math.floor(rest / inDims[k]!);
+          stride *= outDims[k]!;
+        }
+        y[at] = x[i]!;
+      }
+      return y;
+    };
+    const dy = floats(outDims.reduce((a, b) => a * b, 1));
+    const dx = new Float32Array(inDims.reduce((a, b) => a * b, 1));
+    padBackprop.evaluate({ outDims, inDims, before }, [dy], [dx]);
+    const numeric = numericGradient((x) => dot(dy, padded(x)), Float64Array.from(floats(dx.length)), 0.5);
+    assert.ok(relativeError(dx, numeric) < 1e-9, `pad ${inDims.join('x')}`);
   }
 });
 

@@ -90,6 +90,10 @@ function oracleLayers(training: Graph, values: ReadonlyMap<number, TensorData>, 
         return { ...common, kind: 'mean', input: ref(x.id), keepDims: out.shape.length === 4 };
       case 'Reshape':
         return { ...common, kind: 'reshape', input: ref(x.id), shape: out.shape };
+      case 'Pad': {
+        const p = training.tensors[node.inputs[1]!]!.data as Int32Array;
+        return { ...common, kind: 'pad', input: ref(x.id), pads: [p[2]!, p[4]!, p[3]!, p[5]!] };
+      }
       default:
         throw new Error(`the oracle adapter does not know ${node.op}`);
     }
@@ -161,12 +165,14 @@ test('ResNet-8, every layer trained, new 10-class head: gradients and updates eq
   await checkAgainstTfjs(loadModelFile(`${SHARED}/models/mlperf-tiny/pretrainedResnet_quant.tflite`), 'full', 10, 7, 0.05, 11);
 });
 
-test('depthwise, ReLU6, residual add and spatial mean, full and bias-only: gradients and updates equal tfjs autodiff', async () => {
+test('pad, depthwise, ReLU6, residual add and spatial mean, full and bias-only: gradients and updates equal tfjs autodiff', async () => {
   const b = new GraphBuilder('depthwise-block', 9);
   const x = b.input('x', [1, 9, 9, 3], { scale: 0.02, zeroPoint: 5 });
   const window = (stride: number) => ({ padding: 'same', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1 });
   const c0 = b.add('Conv2D', [x, b.weights('w0', [8, 3, 3, 3], [0.01, 0.02, 0.015, 0.01, 0.012, 0.02, 0.018, 0.011]), b.bias('b0', 8, 0.02, 0.01)], { ...window(2), activation: 'relu' }, { scale: 0.03, zeroPoint: -128 });
-  const d = b.add('DepthwiseConv2D', [c0, b.weights('w1', [1, 3, 3, 8], 0.02, 3), b.bias('b1', 8, 0.03, 0.02)], { ...window(1), depthMultiplier: 1, activation: 'relu6' }, { scale: 6 / 255, zeroPoint: -128 });
+  // An explicit pad (top 1, left 2, bottom 1, right 0) and a valid depthwise window keep the 5x5 map of the skip path.
+  const padded = b.add('Pad', [c0, b.constant('paddings', [4, 2], 'int32', Int32Array.of(0, 0, 1, 1, 2, 0, 0, 0))], {}, { scale: 0.03, zeroPoint: -128 });
+  const d = b.add('DepthwiseConv2D', [padded, b.weights('w1', [1, 3, 3, 8], 0.02, 3), b.bias('b1', 8, 0.03, 0.02)], { ...window(1), padding: 'valid', depthMultiplier: 1, activation: 'relu6' }, { scale: 6 / 255, zeroPoint: -128 });
   const p = b.add('Conv2D', [d, b.weights('w2', [8, 1, 1, 8], 0.02), b.bias('b2', 8, 6 / 255, 0.02)], { ...window(1), activation: 'none' }, { scale: 0.04, zeroPoint: 3 });
   const s = b.add('Add', [c0, p], { activation: 'none' }, { scale: 0.05, zeroPoint: -10 });
   const m = b.add('Mean', [s, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.05, zeroPoint: -10 });

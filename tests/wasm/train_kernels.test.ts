@@ -297,6 +297,23 @@ test('average_pool2d_backprop_f32', async () => {
   }
 });
 
+test('pad_backprop_f32 (every dimension, inner only, outer only, rank 1 and 6)', async () => {
+  const random = new Random(17);
+  for (const [inDims, pairs] of [
+    [[1, 5, 4, 3], [0, 0, 1, 2, 2, 0, 0, 1]],
+    [[2, 3, 3, 4], [0, 0, 0, 0, 0, 0, 2, 1]],
+    [[2, 3, 3, 4], [1, 1, 0, 0, 0, 0, 0, 0]],
+    [[7], [3, 2]],
+    [[2, 1, 2, 3, 2, 2], [0, 1, 1, 0, 0, 0, 1, 1, 0, 0, 2, 0]],
+  ] as const) {
+    const outDims = inDims.map((d, k) => d + pairs[2 * k]! + pairs[2 * k + 1]!);
+    const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+    await check('PadBackprop', {},
+      [float(outDims, gradient(random, count(outDims))), { shape: [inDims.length, 2], dtype: 'int32', data: Int32Array.from(pairs) }],
+      [float(inDims)], `${inDims.join('x')} padded ${pairs.join(',')}`);
+  }
+});
+
 test('bias_update_f32', async () => {
   const random = new Random(6);
   for (const [pixels, channels, lr] of [[16, 5, 0.01], [1, 10, 0.5], [49, 3, 1e-4]] as const) {

@@ -83,7 +83,7 @@ test('a paper scheme (MCUNet, 49kb: partial channels of several layers, new 10-c
   }
 });
 
-/** 1x1 conv (stride 2), 1x1 conv, fully connected, classifier; origins name the nodes as a scheme file does. */
+/** 1x1 conv (stride 2), pad, 1x1 conv, fully connected, classifier; origins name the nodes as a scheme file does. */
 function pointwiseModel(): Graph {
   const b = new GraphBuilder('pointwise', 21);
   const x = b.input('x', [1, 6, 6, 8], { scale: 0.05, zeroPoint: -3 });
@@ -91,16 +91,17 @@ function pointwiseModel(): Graph {
     b.add('Conv2D', [input, b.weights(`${name}_w`, [outC, 1, 1, inC], 0.02), b.bias(`${name}_b`, outC, inScale, 0.02)],
       { padding: 'valid', strideH: stride, strideW: stride, dilationH: 1, dilationW: 1, activation: 'relu' }, { scale: outScale, zeroPoint: -128 });
   const c0 = conv('strided', x, 8, 12, 2, 0.05, 0.04);
-  const c1 = conv('pointwise', c0, 12, 16, 1, 0.04, 0.05);
-  const flat = b.add('Reshape', [c1, b.int32Constant('flat_shape', [1, 144])], { newShape: [1, 144] }, { scale: 0.05, zeroPoint: -128 });
-  const fc = b.add('FullyConnected', [flat, b.weights('fc_w', [20, 144], 0.01), b.bias('fc_b', 20, 0.05, 0.01)], { activation: 'relu', keepNumDims: false }, { scale: 0.1, zeroPoint: -128 });
+  const padded = b.add('Pad', [c0, b.constant('paddings', [4, 2], 'int32', Int32Array.of(0, 0, 1, 0, 0, 1, 0, 0))], {}, { scale: 0.04, zeroPoint: -128 });
+  const c1 = conv('pointwise', padded, 12, 16, 1, 0.04, 0.05);
+  const flat = b.add('Reshape', [c1, b.int32Constant('flat_shape', [1, 256])], { newShape: [1, 256] }, { scale: 0.05, zeroPoint: -128 });
+  const fc = b.add('FullyConnected', [flat, b.weights('fc_w', [20, 256], 0.01), b.bias('fc_b', 20, 0.05, 0.01)], { activation: 'relu', keepNumDims: false }, { scale: 0.1, zeroPoint: -128 });
   b.output(b.add('FullyConnected', [fc, b.weights('head_w', [5, 20], 0.02), b.bias('head_b', 5, 0.1, 0.02)], { activation: 'none', keepNumDims: false }, { scale: 0.2, zeroPoint: 0 }));
   const g = b.build();
-  const names = ['strided', 'pointwise', 'flat', 'fc', 'head'];
+  const names = ['strided', 'pad', 'pointwise', 'flat', 'fc', 'head'];
   return { ...g, nodes: g.nodes.map((n, i) => ({ ...n, origin: `node '${names[i]}'` })) };
 }
 
-test('partial updates that split the weights of a 1x1 convolution and a fully connected layer train as the reference', async () => {
+test('partial updates that split the weights of a 1x1 convolution and a fully connected layer, and a gradient through a pad, train as the reference', async () => {
   const scheme = join(work, 'pointwise.json');
   writeFileSync(scheme, JSON.stringify({ models: { pointwise: { schemes: { split: {
     bias_update_onnx_nodes: ['strided', 'pointwise', 'fc'],
@@ -111,6 +112,7 @@ test('partial updates that split the weights of a 1x1 convolution and a fully co
   const stateWeights = graph.training!.state.map((id) => graph.tensors[id]!).filter((t) => t.dtype === 'int8').map((t) => t.shape.join('x'));
   assert.equal(stateWeights, ['12x1x1x8', '16x1x1x5', '20x50', '5x20'], 'the strided 1x1 convolution stays whole; the others keep only their trained channels');
   assert.is(graph.nodes.filter((n) => n.op === 'SplitConv1x1').length, 2);
+  assert.is(graph.nodes.filter((n) => n.op === 'PadBackprop').length, 1, 'the strided layer trains through the pad');
 
   const { dir, trainer } = await build(`${scheme}#pointwise/split`, model);
   const reference = trainer();

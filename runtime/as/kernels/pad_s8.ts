@@ -11,19 +11,19 @@
 // Output extent, first and end (exclusive) input index of outer level `level` (0..4) of the right-aligned nest.
 // @ts-ignore: decorator
 @inline
-function outAt(out_dims: usize, level: i32, first: i32): i32 {
+export function outAt(out_dims: usize, level: i32, first: i32): i32 {
   return level >= first ? load<i32>(out_dims + (<usize>(level - first) << 2)) : 1;
 }
 
 // @ts-ignore: decorator
 @inline
-function loAt(before: usize, level: i32, first: i32): i32 {
+export function loAt(before: usize, level: i32, first: i32): i32 {
   return level >= first ? load<i32>(before + (<usize>(level - first) << 2)) : 0;
 }
 
 // @ts-ignore: decorator
 @inline
-function hiAt(in_dims: usize, before: usize, level: i32, first: i32): i32 {
+export function hiAt(in_dims: usize, before: usize, level: i32, first: i32): i32 {
   return level >= first
     ? load<i32>(before + (<usize>(level - first) << 2)) + load<i32>(in_dims + (<usize>(level - first) << 2))
     : 1;
