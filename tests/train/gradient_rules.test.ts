@@ -204,11 +204,12 @@ test('average pool and spatial mean: input gradient = d/dx of sum(dy * pool(x)) 
 });
 
 test('pad: input gradient = d/dx of sum(dy * pad(x)) by finite differences', () => {
-  for (const [inDims, before, after] of [
+  const cases: [inDims: number[], before: number[], after: number[]][] = [
     [[1, 4, 5, 3], [0, 1, 2, 0], [0, 2, 0, 0]],
     [[2, 3, 3, 2], [0, 0, 0, 1], [0, 1, 1, 2]],
     [[6], [3], [1]],
-  ] as const) {
+  ];
+  for (const [inDims, before, after] of cases) {
     const outDims = inDims.map((d, k) => d + before[k]! + after[k]!);
     // Zero padding in float64, written with its own index arithmetic: out[..., i_k + before_k, ...] = x[..., i_k, ...].
     const padded = (x: ArrayLike<number>) => {
