@@ -30,8 +30,8 @@ import { mean } from './mean.ts';
 import { invertedBottleneck } from './inverted_bottleneck.ts';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
-  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, padBackprop, reshapeGradient, saveMask, sliceChannels,
-  softmaxCrossEntropy, splitConv1x1,
+  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, reshapeGradient,
+  saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from './train/index.ts';
 
 // Each OpDef is generic over its own attributes and parameters; the registry erases them.
@@ -81,6 +81,8 @@ export const OPS: readonly AnyOpDef[] = [
   splitConv1x1,
   addGradients,
   averagePool2dBackprop,
+  maxPoolArgmax,
+  maxPool2dBackprop,
   padBackprop,
   reshapeGradient,
 ];

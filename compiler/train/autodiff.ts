@@ -28,7 +28,7 @@ import { computePadding } from '../ops/common/conv_geometry.ts';
 import type { Padding } from '../ir/graph.ts';
 import { activationRange, channelScale, scaleOf, zeroPointOf } from '../ops/common/quant.ts';
 import { foldBias } from '../ops/train/fold_bias.ts';
-import type { WindowAttrs } from '../ops/train/geometry.ts';
+import type { PoolWindowAttrs, WindowAttrs } from '../ops/train/geometry.ts';
 import type { TrainableLayer } from './layers.ts';
 import type { LayerUpdate, UpdatePlan } from './update_spec.ts';
 
@@ -65,6 +65,8 @@ export class TrainingStepBuilder {
   /** Tensor id -> id of its gradient tensor, complete once every consumer has been visited. */
   private readonly gradients = new Map<number, number>();
   private readonly masks = new Map<number, number>();
+  /** Max pool output -> the saved argmax of its windows. */
+  private readonly argmaxes = new Map<number, number>();
   private readonly savedInputs = new Map<number, number>();
   /** Forward node index -> the parameters of its trained layer. */
   private readonly layerParameters = new Map<number, LayerParameters>();
@@ -174,12 +176,22 @@ export class TrainingStepBuilder {
       this.addNode('SaveMask', [output], [mask], range, `${node.origin} (saved mask)`);
       this.masks.set(output, mask);
     }
+    if (node.op === 'MaxPool2D' && needsGradient.has(node.inputs[0]!)) {
+      const y = this.tensors[output]!;
+      const argmax = this.addTensor(`${y.name}_argmax`, y.shape, 'uint8');
+      this.addNode('MaxPoolArgmax', [node.inputs[0]!], [argmax], this.poolWindow(node), `${node.origin} (saved argmax)`);
+      this.argmaxes.set(output, argmax);
+    }
   }
 
-  /** The exclusive range inside which an int8 output passes its gradient; null where none is clamped. */
+  /**
+   * The exclusive range inside which an int8 output passes its gradient; null where none is clamped. A pool only
+   * clamps through a fused activation: its values are its inputs', whose own masks stopped their gradients.
+   */
   private maskRange(node: Node): { lo: number; hi: number } | null {
-    if (!['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Add'].includes(node.op)) return null;
     const activation = (node.attrs as { activation?: Activation }).activation ?? 'none';
+    const pool = node.op === 'MaxPool2D' || node.op === 'AveragePool2D';
+    if (!(['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Add'].includes(node.op) || (pool && activation !== 'none'))) return null;
     const { min, max } = activationRange(activation, this.tensors[node.outputs[0]!]!);
     return { lo: min, hi: max };
   }
@@ -289,6 +301,11 @@ export class TrainingStepBuilder {
       case 'Mean':
         if (needsGradient.has(input)) this.addGradient(input, this.poolBackward(node, masked), node);
         return;
+      case 'MaxPool2D':
+        if (needsGradient.has(input)) {
+          this.addGradient(input, this.gradientTensor(input, 'MaxPool2DBackprop', [masked, this.argmaxes.get(output)!], this.poolWindow(node), node), node);
+        }
+        return;
       case 'Pad':
       case 'PadV2':
         if (needsGradient.has(input)) this.addGradient(input, this.gradientTensor(input, 'PadBackprop', [masked, node.inputs[1]!], {}, node), node);
@@ -373,21 +390,23 @@ export class TrainingStepBuilder {
   }
 
   private poolBackward(node: Node, dy: number): number {
+    return this.gradientTensor(node.inputs[0]!, 'AveragePool2DBackprop', [dy], this.poolWindow(node), node);
+  }
+
+  /** The window of a pooling node (a spatial mean: one window over the whole map), its padding resolved. */
+  private poolWindow(node: Node): PoolWindowAttrs {
     const input = this.tensors[node.inputs[0]!]!;
     if (input.shape.length !== 4) throw new UnsupportedError(`${describeNode(node)}: training needs a 4-D NHWC input to ${node.op}`);
     const [, inH, inW] = input.shape as [number, number, number, number];
-    let attrs: Attrs;
     if (node.op === 'Mean') {
       const axes = this.tensors[node.inputs[1]!]?.data;
       const spatial = axes && [...axes].map(Number).sort().join() === '1,2';
       if (!spatial) throw new UnsupportedError(`${describeNode(node)}: training takes gradients through a mean over height and width only`);
-      attrs = { filterH: inH, filterW: inW, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 };
-    } else {
-      const a = node.attrs as unknown as { padding: Padding; strideH: number; strideW: number; filterH: number; filterW: number };
-      const g = computePadding(inH, inW, a.filterH, a.filterW, a.strideH, a.strideW, 1, 1, a.padding);
-      attrs = { filterH: a.filterH, filterW: a.filterW, strideH: a.strideH, strideW: a.strideW, padTop: g.padTop, padLeft: g.padLeft };
+      return { filterH: inH, filterW: inW, strideH: 1, strideW: 1, padTop: 0, padLeft: 0 };
     }
-    return this.gradientTensor(node.inputs[0]!, 'AveragePool2DBackprop', [dy], attrs, node);
+    const a = node.attrs as unknown as { padding: Padding; strideH: number; strideW: number; filterH: number; filterW: number };
+    const g = computePadding(inH, inW, a.filterH, a.filterW, a.strideH, a.strideW, 1, 1, a.padding);
+    return { filterH: a.filterH, filterW: a.filterW, strideH: a.strideH, strideW: a.strideW, padTop: g.padTop, padLeft: g.padLeft };
   }
 
   /** A node computing the gradient of forward tensor `of`; returns the new gradient tensor. */

@@ -26,6 +26,8 @@ export { inverted_bottleneck_s8 } from './kernels/inverted_bottleneck_s8';
 export { lut_s8 } from './kernels/lut_s8';
 export { lut_u8_s8 } from './kernels/lut_u8_s8';
 export { mask_s8 } from './kernels/mask_s8';
+export { max_pool2d_argmax_s8 } from './kernels/max_pool2d_argmax_s8';
+export { max_pool2d_backprop_f32 } from './kernels/max_pool2d_backprop_f32';
 export { max_pool2d_s8 } from './kernels/max_pool2d_s8';
 export { mean_s8 } from './kernels/mean_s8';
 export { mul_s8 } from './kernels/mul_s8';

@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addGradients, applyMask, averagePool2dBackprop, biasUpdate, padBackprop, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
   depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from '../../compiler/ops/train/index.ts';
 import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
@@ -45,6 +45,8 @@ const KERNELS = {
   add_f32: 'const float *, const float *, float *, int32_t',
   average_pool2d_backprop_f32: `const float *, float *${', int32_t'.repeat(12)}`,
   pad_backprop_f32: 'const float *, float *, int32_t, const int32_t *, const int32_t *, const int32_t *',
+  max_pool2d_argmax_s8: `const int8_t *, uint8_t *${', int32_t'.repeat(12)}`,
+  max_pool2d_backprop_f32: `const float *, const uint8_t *, float *${', int32_t'.repeat(12)}`,
 } as const;
 type KernelName = keyof typeof KERNELS;
 const NAMES = Object.keys(KERNELS) as KernelName[];
@@ -397,6 +399,43 @@ test('average_pool2d_backprop_f32 equals the reference (pools and a whole-map me
       buffers: [gradients(batches * p.outH * p.outW * channels), garbage(batches * p.inH * p.inW * channels)],
       ints: [batches, p.inH, p.inW, channels, p.outH, p.outW, p.filterH, p.filterW, p.strideH, p.strideW, p.padTop, p.padLeft],
       reference: ([dy, dx]) => averagePool2dBackprop.evaluate(q, [dy!], [dx!]),
+    });
+  }
+  check(cases);
+});
+
+test('max_pool2d_argmax_s8 and max_pool2d_backprop_f32 equal the reference (ties, overlapping windows, padding)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 200; k++) {
+    const filterH = random.int(1, 4);
+    const filterW = random.int(1, 4);
+    const strideH = random.int(1, 3);
+    const strideW = random.int(1, 3);
+    const inH = random.int(1, 9);
+    const inW = random.int(1, 9);
+    // Padding up to filter - 1 keeps at least one tap of every window on the image (SAME and VALID do).
+    const padTop = random.int(0, Math.min(filterH - 1, inH - 1));
+    const padLeft = random.int(0, Math.min(filterW - 1, inW - 1));
+    const outH = Math.floor((inH + padTop - 1) / strideH) + 1;
+    const outW = Math.floor((inW + padLeft - 1) / strideW) + 1;
+    const p = { batches: random.int(1, 2), inH, inW, channels: random.int(1, 6), outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft };
+    const ints = [p.batches, inH, inW, p.channels, outH, outW, filterH, filterW, strideH, strideW, padTop, padLeft];
+    const outputs = p.batches * outH * outW * p.channels;
+    // A narrow value range makes ties common: the first tap in window order must win in both.
+    const x = int8s(p.batches * inH * inW * p.channels, k % 2 ? -3 : -128, k % 2 ? 3 : 127);
+    cases.push({
+      kernel: 'max_pool2d_argmax_s8', what: JSON.stringify(p),
+      buffers: [x, new Uint8Array(outputs).fill(255)],
+      ints,
+      reference: ([input, argmax]) => maxPoolArgmax.evaluate(p, [input!], [argmax!]),
+    });
+    const argmax = new Uint8Array(outputs);
+    maxPoolArgmax.evaluate(p, [x], [argmax]);
+    cases.push({
+      kernel: 'max_pool2d_backprop_f32', what: JSON.stringify(p),
+      buffers: [gradients(outputs), argmax, garbage(p.batches * inH * inW * p.channels)],
+      ints,
+      reference: ([dy, a, dx]) => maxPool2dBackprop.evaluate(p, [dy!, a!], [dx!]),
     });
   }
   check(cases);

@@ -85,6 +85,29 @@ function pad64(x: T64, pads: Pads): T64 {
   return { shape: [n, H, W, c], data: out };
 }
 
+/** Max over each window's taps on the image (padding never wins). */
+function maxPool64(x: T64, filter: readonly number[], stride: readonly number[], pads: Pads): T64 {
+  const [n, ih, iw, c] = x.shape;
+  const [pt, pl, pb, pr] = pads;
+  const oh = Math.floor((ih + pt + pb - filter[0]) / stride[0]) + 1;
+  const ow = Math.floor((iw + pl + pr - filter[1]) / stride[1]) + 1;
+  const out = new Float64Array(n * oh * ow * c);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let k = 0; k < c; k++) {
+          let m = -Infinity;
+          for (let ky = 0; ky < filter[0]; ky++)
+            for (let kx = 0; kx < filter[1]; kx++) {
+              const iy = oy * stride[0] - pt + ky;
+              const ix = ox * stride[1] - pl + kx;
+              if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) m = Math.max(m, x.data[((b * ih + iy) * iw + ix) * c + k]);
+            }
+          out[((b * oh + oy) * ow + ox) * c + k] = m;
+        }
+  return { shape: [n, oh, ow, c], data: out };
+}
+
 function avgPool64(x: T64, filter: readonly number[], stride: readonly number[], pads: Pads): T64 {
   const [n, ih, iw, c] = x.shape;
   const [pt, pl, pb, pr] = pads;
@@ -136,6 +159,9 @@ function layerZ(l: GradLayer, x: T64 | undefined, a: T64 | undefined, b: T64 | u
       break;
     case 'averagePool':
       z = avgPool64(x!, l.filter, l.stride, l.pads ?? [0, 0, 0, 0]);
+      break;
+    case 'maxPool':
+      z = maxPool64(x!, l.filter, l.stride, l.pads ?? [0, 0, 0, 0]);
       break;
     case 'mean': {
       const [n, h, w, c] = x!.shape;
@@ -390,6 +416,24 @@ test('every layer kind (pad, depthwise ×2 stride 2 dilation 2, add, padded aver
   assert.equal(res.layers[4].outputShape, [2, 2, 2, 4]);
   const c = checkAgainstFd(net, res);
   assert.ok(c.count > 400, `${c.count} gradients checked`);
+});
+
+test('max pool with overlapping padded windows after a convolution (batch 2): matches finite differences', async () => {
+  const r = rng(12);
+  const net: GradNetwork = {
+    input: { shape: [2, 5, 6, 3], data: randArray(r, 180, 2) },
+    layers: [
+      { kind: 'conv2d', weightShape: [3, 1, 1, 3], weights: randArray(r, 9, 0.8), bias: randArray(r, 3, 0.1) }, // gradients through the pool
+      { kind: 'maxPool', filter: [3, 3], stride: [2, 2], pads: [1, 1, 1, 1] }, // [2,3,3,3]
+      { kind: 'reshape', shape: [2, -1] },
+      { kind: 'fullyConnected', weightShape: [4, 27], weights: randArray(r, 108, 0.5), bias: randArray(r, 4, 0.1) },
+    ],
+    label: [1, 3],
+  };
+  const res = await tfjsGradients(net);
+  assert.equal(res.layers[1].outputShape, [2, 3, 3, 3]);
+  const c = checkAgainstFd(net, res);
+  assert.ok(c.count > 100, `${c.count} gradients checked`);
 });
 
 test('straight-through: given (quantized) values and random masks follow the surrogate rule', async () => {

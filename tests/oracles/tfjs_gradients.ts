@@ -84,6 +84,14 @@ export interface AveragePoolLayer extends LayerCommon {
   readonly pads?: Pads;
 }
 
+/** Max pool; padded taps never win (the input is padded with -1e30, then pooled 'valid'). */
+export interface MaxPoolLayer extends LayerCommon {
+  readonly kind: 'maxPool';
+  readonly filter: readonly [number, number];
+  readonly stride: readonly [number, number];
+  readonly pads?: Pads;
+}
+
 /** Mean over H and W of NHWC; output [N, 1, 1, C] if keepDims (default true) else [N, C]. */
 export interface MeanLayer extends LayerCommon {
   readonly kind: 'mean';
@@ -108,6 +116,7 @@ export type GradLayer =
   | FullyConnectedLayer
   | AddLayer
   | AveragePoolLayer
+  | MaxPoolLayer
   | MeanLayer
   | ReshapeLayer
   | PadLayer;
@@ -225,6 +234,9 @@ export async function tfjsGradients(net: GradNetwork): Promise<OracleResult> {
           case 'averagePool':
             z = averagePool(x as tf.Tensor4D, l);
             break;
+          case 'maxPool':
+            z = tf.maxPool(pad(x as tf.Tensor4D, l.pads, -1e30), [...l.filter], [...l.stride], 'valid');
+            break;
           case 'mean':
             z = tf.mean(x!, [1, 2], l.keepDims ?? true);
             break;
@@ -307,11 +319,11 @@ function label(i: number, l: GradLayer): string {
   return l.name ? `${i} (${l.name})` : `${i} (${l.kind})`;
 }
 
-function pad(x: tf.Tensor4D, pads: Pads | undefined): tf.Tensor4D {
+function pad(x: tf.Tensor4D, pads: Pads | undefined, value = 0): tf.Tensor4D {
   const [t, l, b, r] = pads ?? [0, 0, 0, 0];
   if (t === 0 && l === 0 && b === 0 && r === 0) return x;
   if (Math.min(t, l, b, r) < 0) throw new Error(`oracle: negative pads [${pads}]`);
-  return tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]]);
+  return tf.pad(x, [[0, 0], [t, b], [l, r], [0, 0]], value);
 }
 
 /** Conv / depthwise with explicit pads (zero-padded input, then 'valid'), any stride and dilation. */

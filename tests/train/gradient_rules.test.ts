@@ -2,7 +2,7 @@
  * The gradient rules of the training ops, each against central finite differences of an independent float64
  * implementation of the forward function it differentiates (written here, not taken from compiler/ops):
  * softmax cross-entropy, the input gradients of convolution, depthwise convolution, fully connected, average
- * pooling and pad, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
+ * and max pooling and pad, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
  * unit of stochastic rounding, unbiased on average).
  */
 import { test } from 'uvu';
@@ -14,6 +14,7 @@ import type { BackpropInputParams } from '../../compiler/ops/train/backprop_inpu
 import type { ConvDims, WindowAttrs } from '../../compiler/ops/train/geometry.ts';
 import { averagePool2dBackprop } from '../../compiler/ops/train/average_pool_backprop.ts';
 import { padBackprop } from '../../compiler/ops/train/pad_backprop.ts';
+import { maxPool2dBackprop, maxPoolArgmax } from '../../compiler/ops/train/max_pool_backprop.ts';
 import { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate } from '../../compiler/ops/train/parameter_update.ts';
 import type { WeightUpdateParams } from '../../compiler/ops/train/parameter_update.ts';
 
@@ -232,6 +233,44 @@ test('pad: input gradient = d/dx of sum(dy * pad(x)) by finite differences', () 
     padBackprop.evaluate({ outDims, inDims, before }, [dy], [dx]);
     const numeric = numericGradient((x) => dot(dy, padded(x)), Float64Array.from(floats(dx.length)), 0.5);
     assert.ok(relativeError(dx, numeric) < 1e-9, `pad ${inDims.join('x')}`);
+  }
+});
+
+test('max pool: input gradient (through the saved argmax) = d/dx of sum(dy * maxpool(x)) by finite differences', () => {
+  for (const p of [
+    { batches: 1, inH: 6, inW: 5, channels: 2, outH: 3, outW: 3, filterH: 3, filterW: 3, strideH: 2, strideW: 2, padTop: 1, padLeft: 1 },
+    { batches: 2, inH: 4, inW: 4, channels: 3, outH: 2, outW: 2, filterH: 2, filterW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0 },
+  ]) {
+    const count = p.batches * p.inH * p.inW * p.channels;
+    // Distinct int8 values (a shuffled range): no ties, so steps of 0.25 never change a window's maximum.
+    const values = Array.from({ length: count }, (_, i) => i - 128);
+    for (let i = count - 1; i > 0; i--) {
+      const j = random.int(0, i);
+      [values[i], values[j]] = [values[j]!, values[i]!];
+    }
+    const x = Int8Array.from(values);
+    const maxPool = (v: ArrayLike<number>) => {
+      const y = new Float64Array(p.batches * p.outH * p.outW * p.channels);
+      for (let n = 0; n < p.batches; n++)
+        for (let oy = 0; oy < p.outH; oy++)
+          for (let ox = 0; ox < p.outW; ox++)
+            for (let c = 0; c < p.channels; c++) {
+              let m = -Infinity;
+              for (let iy = oy * p.strideH - p.padTop; iy < oy * p.strideH - p.padTop + p.filterH; iy++)
+                for (let ix = ox * p.strideW - p.padLeft; ix < ox * p.strideW - p.padLeft + p.filterW; ix++) {
+                  if (iy >= 0 && iy < p.inH && ix >= 0 && ix < p.inW) m = Math.max(m, v[((n * p.inH + iy) * p.inW + ix) * p.channels + c]!);
+                }
+              y[((n * p.outH + oy) * p.outW + ox) * p.channels + c] = m;
+            }
+      return y;
+    };
+    const argmax = new Uint8Array(p.batches * p.outH * p.outW * p.channels);
+    maxPoolArgmax.evaluate(p, [x], [argmax]);
+    const dy = floats(argmax.length);
+    const dx = new Float32Array(count);
+    maxPool2dBackprop.evaluate(p, [dy, argmax], [dx]);
+    const numeric = numericGradient((v) => dot(dy, maxPool(v)), Float64Array.from(x), 0.25);
+    assert.ok(relativeError(dx, numeric) < 1e-6, `${p.filterH}x${p.filterW} stride ${p.strideH}`);
   }
 });
 

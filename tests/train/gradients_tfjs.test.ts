@@ -86,6 +86,11 @@ function oracleLayers(training: Graph, values: ReadonlyMap<number, TensorData>, 
         const stride = [a['strideH'], a['strideW']] as [number, number];
         return { ...common, kind: 'averagePool', input: ref(x.id), filter, stride, pads: pads(x, filter, stride, [1, 1], a['padding'] as Padding) };
       }
+      case 'MaxPool2D': {
+        const filter = [a['filterH'], a['filterW']] as [number, number];
+        const stride = [a['strideH'], a['strideW']] as [number, number];
+        return { ...common, kind: 'maxPool', input: ref(x.id), filter, stride, pads: pads(x, filter, stride, [1, 1], a['padding'] as Padding) };
+      }
       case 'Mean':
         return { ...common, kind: 'mean', input: ref(x.id), keepDims: out.shape.length === 4 };
       case 'Reshape':
@@ -179,6 +184,22 @@ test('pad, depthwise, ReLU6, residual add and spatial mean, full and bias-only: 
   b.output(b.add('FullyConnected', [m, b.weights('w3', [4, 8], 0.03), b.bias('b3', 4, 0.05, 0.03)], { activation: 'none', keepNumDims: false }, { scale: 0.1, zeroPoint: 0 }));
   await checkAgainstTfjs(b.build(), 'full', 6, 2, 0.2, 5);
   await checkAgainstTfjs(b.build(), 'bias-only', 6, 4, 0.2, 6);
+});
+
+test('max pool with overlapping windows and same padding between trained convolutions: gradients and updates equal tfjs autodiff', async () => {
+  const b = new GraphBuilder('max-pool', 13);
+  const x = b.input('x', [1, 8, 7, 3], { scale: 0.02, zeroPoint: 0 });
+  const window = { padding: 'same', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1 };
+  // Output scales wide enough that few values clamp: the gradients must reach the pooled layer.
+  const c0 = b.add('Conv2D', [x, b.weights('w0', [6, 3, 3, 3], 0.02), b.bias('b0', 6, 0.02, 0.02)], { ...window, activation: 'relu' }, { scale: 0.1, zeroPoint: -128 });
+  const pooled = b.add('MaxPool2D', [c0], { padding: 'same', strideH: 2, strideW: 2, filterH: 3, filterW: 3, activation: 'none' }, { scale: 0.1, zeroPoint: -128 });
+  const c1 = b.add('Conv2D', [pooled, b.weights('w1', [8, 1, 1, 6], 0.03), b.bias('b1', 8, 0.1, 0.03)], { ...window, activation: 'none' }, { scale: 0.5, zeroPoint: 0 });
+  const m = b.add('Mean', [c1, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.5, zeroPoint: 0 });
+  b.output(b.add('FullyConnected', [m, b.weights('w2', [4, 8], 0.03), b.bias('b2', 4, 0.5, 0.03)], { activation: 'none', keepNumDims: false }, { scale: 0.1, zeroPoint: 0 }));
+  const model = b.build();
+  const training = buildTrainingGraph(model, { update: 'full', classes: 5 });
+  assert.equal(training.nodes.filter((n) => n.op === 'MaxPoolArgmax' || n.op === 'MaxPool2DBackprop').map((n) => n.op), ['MaxPoolArgmax', 'MaxPool2DBackprop']);
+  await checkAgainstTfjs(model, 'full', 5, 3, 0.2, 8);
 });
 
 test.run();

@@ -18,6 +18,7 @@ import { kernelLibrary } from '../../compiler/backend/wasm/assemble.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
 import { ROUNDINGS } from '../../compiler/ops/common/fixed_point.ts';
+import { maxPoolArgmax } from '../../compiler/ops/train/max_pool_backprop.ts';
 
 const PAGES = 64;
 
@@ -294,6 +295,22 @@ test('average_pool2d_backprop_f32', async () => {
     const outW = Math.floor((inW + 2 * pad - f) / s) + 1;
     await check('AveragePool2DBackprop', { filterH: f, filterW: f, strideH: s, strideW: s, padTop: pad, padLeft: pad },
       [float([1, outH, outW, 3], gradient(random, outH * outW * 3))], [float([1, inH, inW, 3])], `${inH}x${inW} f ${f} s ${s} pad ${pad}`);
+  }
+});
+
+test('max_pool2d_argmax_s8 and max_pool2d_backprop_f32 (ties, overlapping windows, same padding)', async () => {
+  const random = new Random(18);
+  for (const [inH, inW, f, s, pad, narrow] of [[6, 6, 2, 2, 0, false], [5, 7, 3, 2, 1, true], [4, 4, 3, 1, 1, true], [7, 7, 7, 7, 0, false]] as const) {
+    const outH = Math.floor((inH + 2 * pad - f) / s) + 1;
+    const outW = Math.floor((inW + 2 * pad - f) / s) + 1;
+    const window = { filterH: f, filterW: f, strideH: s, strideW: s, padTop: pad, padLeft: pad };
+    const x = random.int8Array(inH * inW * 3, narrow ? -2 : -128, narrow ? 2 : 127);
+    const label = `${inH}x${inW} f ${f} s ${s} pad ${pad}`;
+    await check('MaxPoolArgmax', window, [{ shape: [1, inH, inW, 3], dtype: 'int8', quant: perTensor(0.05, 0), data: x }], [{ shape: [1, outH, outW, 3], dtype: 'uint8' }], label);
+    const argmax = new Uint8Array(outH * outW * 3);
+    maxPoolArgmax.evaluate({ ...window, batches: 1, inH, inW, channels: 3, outH, outW }, [x], [argmax]);
+    await check('MaxPool2DBackprop', window,
+      [float([1, outH, outW, 3], gradient(random, outH * outW * 3)), { shape: [1, outH, outW, 3], dtype: 'uint8', data: argmax }], [float([1, inH, inW, 3])], label);
   }
 });
 

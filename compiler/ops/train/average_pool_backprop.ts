@@ -3,36 +3,14 @@
  * gradient, divided by the number of valid taps of its window, is added to each of them. Kernel:
  * `average_pool2d_backprop_f32`.
  */
-import type { Attrs } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { arg } from '../op.ts';
 import { f32 } from '../common/float32_math.ts';
 import { requireDType, requireTensor } from '../common/checks.ts';
+import type { PoolDims, PoolWindowAttrs } from './geometry.ts';
+import { poolDims, poolKernelInts } from './geometry.ts';
 
-export interface PoolBackpropAttrs extends Attrs {
-  readonly filterH: number;
-  readonly filterW: number;
-  readonly strideH: number;
-  readonly strideW: number;
-  readonly padTop: number;
-  readonly padLeft: number;
-}
-
-interface PoolBackpropParams extends PoolBackpropAttrs {
-  readonly batches: number;
-  readonly inH: number;
-  readonly inW: number;
-  readonly channels: number;
-  readonly outH: number;
-  readonly outW: number;
-}
-
-/** NHWC dimensions of a 4-D tensor, or of a [N, C] one seen as N x 1 x 1 x C. */
-function asNhwc(shape: readonly number[]): [number, number, number, number] {
-  return shape.length === 4 ? (shape as [number, number, number, number]) : [shape[0]!, 1, 1, shape[shape.length - 1]!];
-}
-
-export const averagePool2dBackprop: OpDef<PoolBackpropAttrs, PoolBackpropParams> = {
+export const averagePool2dBackprop: OpDef<PoolWindowAttrs, PoolDims & PoolWindowAttrs> = {
   name: 'AveragePool2DBackprop',
   infer: () => {
     throw new Error('AveragePool2DBackprop is created with its output tensor by compiler/train');
@@ -40,16 +18,10 @@ export const averagePool2dBackprop: OpDef<PoolBackpropAttrs, PoolBackpropParams>
   prepare(ctx) {
     const dy = requireDType(ctx.inputs[0], ctx.node, 'output gradient', ['float32']);
     const dx = requireTensor(ctx.outputs[0], ctx.node, 'input gradient');
-    const [batches, inH, inW, channels] = asNhwc(dx.shape);
-    const [, outH, outW] = asNhwc(dy.shape);
-    const a = ctx.node.attrs;
-    const params = { ...a, batches, inH, inW, channels, outH, outW };
+    const params = { ...ctx.node.attrs, ...poolDims(dx, dy) };
     return {
       params,
-      kernel: {
-        name: 'average_pool2d_backprop_f32',
-        args: [arg.input(ctx, 0), arg.output(ctx), ...[batches, inH, inW, channels, outH, outW, a.filterH, a.filterW, a.strideH, a.strideW, a.padTop, a.padLeft].map(arg.int)],
-      },
+      kernel: { name: 'average_pool2d_backprop_f32', args: [arg.input(ctx, 0), arg.output(ctx), ...poolKernelInts(params).map(arg.int)] },
       scratchBytes: 0,
       macs: 0,
     };
