@@ -29,7 +29,7 @@ import { maxPool2d } from './max_pool2d.ts';
 import { mean } from './mean.ts';
 import { invertedBottleneck } from './inverted_bottleneck.ts';
 import {
-  addGradients, applyMask, averagePool2dBackprop, biasUpdate, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, concatenationBackprop, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
   depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, reshapeGradient,
   saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from './train/index.ts';
@@ -81,6 +81,7 @@ export const OPS: readonly AnyOpDef[] = [
   splitConv1x1,
   addGradients,
   averagePool2dBackprop,
+  concatenationBackprop,
   maxPoolArgmax,
   maxPool2dBackprop,
   padBackprop,

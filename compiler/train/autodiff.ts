@@ -20,11 +20,12 @@
  *   copied to SRAM.
  */
 import type { Activation, Attrs, Graph, Node, QuantParams, Tensor, TrainingStep } from '../ir/graph.ts';
-import { describeNode } from '../ir/graph.ts';
+import { describeNode, describeTensor } from '../ir/graph.ts';
 import type { DType, TensorData } from '../ir/dtype.ts';
 import { UnsupportedError, UserError } from '../errors.ts';
 import { opDef } from '../ops/index.ts';
 import { computePadding } from '../ops/common/conv_geometry.ts';
+import { normalizeAxis } from '../ops/common/shape.ts';
 import type { Padding } from '../ir/graph.ts';
 import { activationRange, channelScale, scaleOf, zeroPointOf } from '../ops/common/quant.ts';
 import { foldBias } from '../ops/train/fold_bias.ts';
@@ -301,6 +302,9 @@ export class TrainingStepBuilder {
       case 'Mean':
         if (needsGradient.has(input)) this.addGradient(input, this.poolBackward(node, masked), node);
         return;
+      case 'Concatenation':
+        this.concatenationBackward(node, masked, needsGradient);
+        return;
       case 'MaxPool2D':
         if (needsGradient.has(input)) {
           this.addGradient(input, this.gradientTensor(input, 'MaxPool2DBackprop', [masked, this.argmaxes.get(output)!], this.poolWindow(node), node), node);
@@ -387,6 +391,23 @@ export class TrainingStepBuilder {
     const [, kh, kw] = layer.weights.shape as [number, number, number, number];
     const g = computePadding(inH, inW, kh, kw, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padding);
     return { strideH: a.strideH, strideW: a.strideW, dilationH: a.dilationH, dilationW: a.dilationW, padTop: g.padTop, padLeft: g.padLeft };
+  }
+
+  /** Each input that needs a gradient gets its slice of dy; an input the forward pass requantized is refused. */
+  private concatenationBackward(node: Node, dy: number, needsGradient: ReadonlySet<number>): void {
+    const output = this.tensors[node.outputs[0]!]!;
+    const axis = normalizeAxis((node.attrs as { axis: number }).axis, output.shape.length, 'concatenation axis');
+    let offset = 0;
+    for (const id of node.inputs) {
+      const input = this.tensors[id]!;
+      if (needsGradient.has(id)) {
+        if (scaleOf(input) !== scaleOf(output) || zeroPointOf(input) !== zeroPointOf(output)) {
+          throw new UnsupportedError(`${describeNode(node)}: training cannot take gradients through input ${describeTensor(input)}, which the concatenation requantizes; train only layers after it`);
+        }
+        this.addGradient(id, this.gradientTensor(id, 'ConcatenationBackprop', [dy], { axis, offset }, node), node);
+      }
+      offset += input.shape[axis]!;
+    }
   }
 
   private poolBackward(node: Node, dy: number): number {

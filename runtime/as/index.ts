@@ -9,6 +9,7 @@ export { apply_mask_f32 } from './kernels/apply_mask_f32';
 export { average_pool2d_backprop_f32 } from './kernels/average_pool2d_backprop_f32';
 export { average_pool2d_s8 } from './kernels/average_pool2d_s8';
 export { bias_update_f32 } from './kernels/bias_update_f32';
+export { concatenation_backprop_f32 } from './kernels/concatenation_backprop_f32';
 export { concatenation_s8 } from './kernels/concatenation_s8';
 export { conv2d_1x1_s8, conv2d_1x1_s8_lanes } from './kernels/conv2d_1x1_s8';
 export { conv2d_backprop_input_f32 } from './kernels/conv2d_backprop_input_f32';

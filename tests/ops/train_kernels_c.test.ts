@@ -18,7 +18,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  addGradients, applyMask, averagePool2dBackprop, biasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
+  addGradients, applyMask, averagePool2dBackprop, biasUpdate, concatenationBackprop, maxPool2dBackprop, maxPoolArgmax, padBackprop, foldedBiasUpdate, conv2dBackpropInput, conv2dWeightUpdate,
   depthwiseConv2dBackpropInput, depthwiseConv2dWeightUpdate, foldBias, saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from '../../compiler/ops/train/index.ts';
 import type { Rounding } from '../../compiler/ops/common/fixed_point.ts';
@@ -45,6 +45,7 @@ const KERNELS = {
   add_f32: 'const float *, const float *, float *, int32_t',
   average_pool2d_backprop_f32: `const float *, float *${', int32_t'.repeat(12)}`,
   pad_backprop_f32: 'const float *, float *, int32_t, const int32_t *, const int32_t *, const int32_t *',
+  concatenation_backprop_f32: 'const float *, float *, int32_t, int32_t, int32_t, int32_t',
   max_pool2d_argmax_s8: `const int8_t *, uint8_t *${', int32_t'.repeat(12)}`,
   max_pool2d_backprop_f32: `const float *, const uint8_t *, float *${', int32_t'.repeat(12)}`,
 } as const;
@@ -436,6 +437,23 @@ test('max_pool2d_argmax_s8 and max_pool2d_backprop_f32 equal the reference (ties
       buffers: [gradients(outputs), argmax, garbage(p.batches * inH * inW * p.channels)],
       ints,
       reference: ([dy, a, dx]) => maxPool2dBackprop.evaluate(p, [dy!, a!], [dx!]),
+    });
+  }
+  check(cases);
+});
+
+test('concatenation_backprop_f32 equals the reference (first, middle and last inputs)', () => {
+  const cases: Case[] = [];
+  for (let k = 0; k < 100; k++) {
+    const outer = random.int(1, 6);
+    const inner = random.int(1, 5);
+    const [before, own, after] = [random.int(0, 3), random.int(1, 4), random.int(0, 3)];
+    const p = { outer, dyRow: (before + own + after) * inner, dxRow: own * inner, start: before * inner };
+    cases.push({
+      kernel: 'concatenation_backprop_f32', what: JSON.stringify(p),
+      buffers: [gradients(outer * p.dyRow), garbage(outer * p.dxRow)],
+      ints: [p.outer, p.dyRow, p.dxRow, p.start],
+      reference: ([dy, dx]) => concatenationBackprop.evaluate(p, [dy!], [dx!]),
     });
   }
   check(cases);

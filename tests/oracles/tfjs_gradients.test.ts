@@ -12,6 +12,7 @@ import * as assert from 'uvu/assert';
 import {
   tfjsGradients,
   unpackMask,
+  type ConcatLayer,
   type GradLayer,
   type GradNetwork,
   type OracleResult,
@@ -134,7 +135,32 @@ function avgPool64(x: T64, filter: readonly number[], stride: readonly number[],
 }
 
 /** z_k of every layer given the inputs (before the straight-through op). */
-function layerZ(l: GradLayer, x: T64 | undefined, a: T64 | undefined, b: T64 | undefined, p: Params[number]): T64 {
+/** Layer i's float64 output from the earlier outputs (`get`: -1 = the input). */
+function layerOf(l: GradLayer, get: (ref: number) => T64, i: number, p: Params[number]): T64 {
+  if (l.kind === 'add') return layerZ(l, undefined, get(l.a), get(l.b), p);
+  if (l.kind === 'concat') return concat64(l.parts.map(get), l.axis);
+  return layerZ(l, get(l.input ?? i - 1), undefined, undefined, p);
+}
+
+/** Concatenation along `axis` of row-major tensors. */
+function concat64(parts: readonly T64[], axis: number): T64 {
+  const shape = [...parts[0].shape];
+  shape[axis] = parts.reduce((s, t) => s + t.shape[axis], 0);
+  const outer = shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const data = new Float64Array(outer * shape[axis] * inner);
+  let at = 0;
+  for (let o = 0; o < outer; o++) {
+    for (const t of parts) {
+      const row = t.shape[axis] * inner;
+      data.set(t.data.subarray(o * row, (o + 1) * row), at);
+      at += row;
+    }
+  }
+  return { shape, data };
+}
+
+function layerZ(l: Exclude<GradLayer, ConcatLayer>, x: T64 | undefined, a: T64 | undefined, b: T64 | undefined, p: Params[number]): T64 {
   let z: T64;
   switch (l.kind) {
     case 'conv2d':
@@ -209,10 +235,7 @@ function loss64(
   const x0: T64 = { shape: [...net.input.shape], data: input };
   const get = (ref: number) => (ref === -1 ? x0 : outs[ref]);
   for (const [i, l] of net.layers.entries()) {
-    const z =
-      l.kind === 'add'
-        ? layerZ(l, undefined, get(l.a), get(l.b), params[i])
-        : layerZ(l, get(l.input ?? i - 1), undefined, undefined, params[i]);
+    const z = layerOf(l, get, i, params[i]);
     z0[i] ??= { shape: z.shape, data: z.data.slice() };
     let y: T64 = z;
     if (l.value || l.mask) {
@@ -248,11 +271,7 @@ function values64(net: GradNetwork): Float32Array[] {
   const x0: T64 = { shape: [...net.input.shape], data: Float64Array.from(net.input.data) };
   const get = (ref: number) => (ref === -1 ? x0 : outs[ref]);
   for (const [i, l] of net.layers.entries()) {
-    outs.push(
-      l.kind === 'add'
-        ? layerZ(l, undefined, get(l.a), get(l.b), params[i])
-        : layerZ(l, get(l.input ?? i - 1), undefined, undefined, params[i]),
-    );
+    outs.push(layerOf(l, get, i, params[i]));
   }
   return outs.map((t) => Float32Array.from(t.data));
 }
@@ -432,6 +451,24 @@ test('max pool with overlapping padded windows after a convolution (batch 2): ma
   };
   const res = await tfjsGradients(net);
   assert.equal(res.layers[1].outputShape, [2, 3, 3, 3]);
+  const c = checkAgainstFd(net, res);
+  assert.ok(c.count > 100, `${c.count} gradients checked`);
+});
+
+test('concatenation of two convolutions and the input along channels (batch 2): matches finite differences', async () => {
+  const r = rng(21);
+  const net: GradNetwork = {
+    input: { shape: [2, 3, 3, 2], data: randArray(r, 36, 2) },
+    layers: [
+      { kind: 'conv2d', weightShape: [3, 1, 1, 2], weights: randArray(r, 6, 0.8), bias: randArray(r, 3, 0.1) },
+      { kind: 'conv2d', input: -1, weightShape: [2, 3, 3, 2], weights: randArray(r, 36, 0.5), pads: [1, 1, 1, 1] },
+      { kind: 'concat', parts: [1, -1, 0], axis: 3 }, // [2,3,3,7]
+      { kind: 'fullyConnected', weightShape: [4, 63], weights: randArray(r, 252, 0.3), bias: randArray(r, 4, 0.1) },
+    ],
+    label: [0, 2],
+  };
+  const res = await tfjsGradients(net);
+  assert.equal(res.layers[2].outputShape, [2, 3, 3, 7]);
   const c = checkAgainstFd(net, res);
   assert.ok(c.count > 100, `${c.count} gradients checked`);
 });

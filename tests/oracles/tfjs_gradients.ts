@@ -84,6 +84,13 @@ export interface AveragePoolLayer extends LayerCommon {
   readonly pads?: Pads;
 }
 
+/** Concatenation of earlier layers (or the input) along `axis`. */
+export interface ConcatLayer extends LayerCommon {
+  readonly kind: 'concat';
+  readonly parts: readonly LayerRef[];
+  readonly axis: number;
+}
+
 /** Max pool; padded taps never win (the input is padded with -1e30, then pooled 'valid'). */
 export interface MaxPoolLayer extends LayerCommon {
   readonly kind: 'maxPool';
@@ -116,6 +123,7 @@ export type GradLayer =
   | FullyConnectedLayer
   | AddLayer
   | AveragePoolLayer
+  | ConcatLayer
   | MaxPoolLayer
   | MeanLayer
   | ReshapeLayer
@@ -213,7 +221,7 @@ export async function tfjsGradients(net: GradNetwork): Promise<OracleResult> {
         return outs[ref];
       };
       for (const [i, l] of layers.entries()) {
-        const x = l.kind === 'add' ? undefined : get(l.input ?? i - 1, i);
+        const x = l.kind === 'add' || l.kind === 'concat' ? undefined : get(l.input ?? i - 1, i);
         let z: tf.Tensor;
         switch (l.kind) {
           case 'conv2d':
@@ -230,6 +238,9 @@ export async function tfjsGradients(net: GradNetwork): Promise<OracleResult> {
           }
           case 'add':
             z = tf.add(get(l.a, i), get(l.b, i));
+            break;
+          case 'concat':
+            z = tf.concat(l.parts.map((ref) => get(ref, i)), l.axis);
             break;
           case 'averagePool':
             z = averagePool(x as tf.Tensor4D, l);

@@ -2,7 +2,7 @@
  * The gradient rules of the training ops, each against central finite differences of an independent float64
  * implementation of the forward function it differentiates (written here, not taken from compiler/ops):
  * softmax cross-entropy, the input gradients of convolution, depthwise convolution, fully connected, average
- * and max pooling and pad, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
+ * and max pooling, pad and concatenation, and the weight and bias updates (whose applied step must equal lr x gradient / scale up to the one
  * unit of stochastic rounding, unbiased on average).
  */
 import { test } from 'uvu';
@@ -14,6 +14,7 @@ import type { BackpropInputParams } from '../../compiler/ops/train/backprop_inpu
 import type { ConvDims, WindowAttrs } from '../../compiler/ops/train/geometry.ts';
 import { averagePool2dBackprop } from '../../compiler/ops/train/average_pool_backprop.ts';
 import { padBackprop } from '../../compiler/ops/train/pad_backprop.ts';
+import { concatenationBackprop } from '../../compiler/ops/train/concatenation_backprop.ts';
 import { maxPool2dBackprop, maxPoolArgmax } from '../../compiler/ops/train/max_pool_backprop.ts';
 import { biasUpdate, conv2dWeightUpdate, depthwiseConv2dWeightUpdate } from '../../compiler/ops/train/parameter_update.ts';
 import type { WeightUpdateParams } from '../../compiler/ops/train/parameter_update.ts';
@@ -271,6 +272,49 @@ test('max pool: input gradient (through the saved argmax) = d/dx of sum(dy * max
     maxPool2dBackprop.evaluate(p, [dy, argmax], [dx]);
     const numeric = numericGradient((v) => dot(dy, maxPool(v)), Float64Array.from(x), 0.25);
     assert.ok(relativeError(dx, numeric) < 1e-6, `${p.filterH}x${p.filterW} stride ${p.strideH}`);
+  }
+});
+
+test('concatenation: each input gradient = d/dx_i of sum(dy * concat(x_0, x_1, x_2)) by finite differences', () => {
+  const cases: [shapes: number[][], axis: number][] = [
+    [[[2, 3, 2], [2, 1, 2], [2, 4, 2]], 1],
+    [[[1, 2, 2, 3], [1, 2, 2, 1], [1, 2, 2, 2]], 3],
+    [[[1, 4], [2, 4], [3, 4]], 0],
+  ];
+  for (const [shapes, axis] of cases) {
+    const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+    const outShape = [...shapes[0]!];
+    outShape[axis] = shapes.reduce((s, t) => s + t[axis]!, 0);
+    const outer = size(outShape.slice(0, axis));
+    // Float64 concatenation written here: per outer index, each part's slice in turn.
+    const concat = (parts: readonly ArrayLike<number>[]) => {
+      const y: number[] = [];
+      for (let o = 0; o < outer; o++) {
+        parts.forEach((x, i) => {
+          const row = size(shapes[i]!) / outer;
+          for (let j = 0; j < row; j++) y.push(x[o * row + j]!);
+        });
+      }
+      return y;
+    };
+    const xs = shapes.map((s) => Float64Array.from(floats(size(s))));
+    const dy = floats(size(outShape));
+    let offset = 0;
+    shapes.forEach((shape, i) => {
+      const dims = { shape: outShape, dtype: 'float32' as const };
+      const prepared = concatenationBackprop.prepare({
+        graph: { name: 'concat', tensors: [], nodes: [], inputs: [], outputs: [] },
+        node: { id: 0, op: 'ConcatenationBackprop', inputs: [0], outputs: [1], attrs: { axis, offset }, origin: 'test' },
+        inputs: [{ id: 0, name: 'dy', quant: null, data: null, ...dims }],
+        outputs: [{ id: 1, name: 'dx', quant: null, data: null, shape, dtype: 'float32' }],
+        options: { rounding: 'double' },
+      });
+      const dx = new Float32Array(size(shape));
+      concatenationBackprop.evaluate(prepared.params, [dy], [dx]);
+      const numeric = numericGradient((x) => dot(dy, concat(xs.map((other, k) => (k === i ? x : other)))), Float64Array.from(xs[i]!), 0.5);
+      assert.ok(relativeError(dx, numeric) < 1e-9, `input ${i} of [${shapes.map((s) => s.join('x')).join(', ')}] along axis ${axis}`);
+      offset += shape[axis]!;
+    });
   }
 });
 

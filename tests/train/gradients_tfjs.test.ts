@@ -17,6 +17,7 @@ import { buildTrainingGraph } from '../../compiler/train/index.ts';
 import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { execute } from '../../compiler/reference/interpreter.ts';
 import { computePadding } from '../../compiler/ops/common/conv_geometry.ts';
+import { normalizeAxis } from '../../compiler/ops/common/shape.ts';
 import { channelScale, scaleOf, zeroPointOf } from '../../compiler/ops/common/quant.ts';
 import { GraphBuilder } from '../../compiler/frontend/builder/builder.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
@@ -86,6 +87,8 @@ function oracleLayers(training: Graph, values: ReadonlyMap<number, TensorData>, 
         const stride = [a['strideH'], a['strideW']] as [number, number];
         return { ...common, kind: 'averagePool', input: ref(x.id), filter, stride, pads: pads(x, filter, stride, [1, 1], a['padding'] as Padding) };
       }
+      case 'Concatenation':
+        return { ...common, kind: 'concat', parts: node.inputs.map(ref), axis: normalizeAxis(a['axis'] as number, out.shape.length, 'axis') };
       case 'MaxPool2D': {
         const filter = [a['filterH'], a['filterW']] as [number, number];
         const stride = [a['strideH'], a['strideW']] as [number, number];
@@ -200,6 +203,26 @@ test('max pool with overlapping windows and same padding between trained convolu
   const training = buildTrainingGraph(model, { update: 'full', classes: 5 });
   assert.equal(training.nodes.filter((n) => n.op === 'MaxPoolArgmax' || n.op === 'MaxPool2DBackprop').map((n) => n.op), ['MaxPoolArgmax', 'MaxPool2DBackprop']);
   await checkAgainstTfjs(model, 'full', 5, 3, 0.2, 8);
+});
+
+test('concatenation of two trained branches along channels: gradients and updates equal tfjs autodiff; a requantized input is refused', async () => {
+  const build = (branchScale: number) => {
+    const b = new GraphBuilder('concat', 17);
+    const x = b.input('x', [1, 6, 6, 3], { scale: 0.02, zeroPoint: 0 });
+    const window = { padding: 'same', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'relu' };
+    const joined = { scale: 0.1, zeroPoint: -128 };
+    const c0 = b.add('Conv2D', [x, b.weights('w0', [4, 1, 1, 3], 0.02), b.bias('b0', 4, 0.02, 0.02)], window, joined);
+    const c1 = b.add('Conv2D', [x, b.weights('w1', [5, 3, 3, 3], 0.02), b.bias('b1', 5, 0.02, 0.02)], window, { scale: branchScale, zeroPoint: -128 });
+    const cat = b.add('Concatenation', [c1, c0], { axis: -1, activation: 'none' }, joined);
+    const c2 = b.add('Conv2D', [cat, b.weights('w2', [6, 1, 1, 9], 0.03), b.bias('b2', 6, 0.1, 0.03)], { ...window, activation: 'none' }, { scale: 0.5, zeroPoint: 0 });
+    const m = b.add('Mean', [c2, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.5, zeroPoint: 0 });
+    b.output(b.add('FullyConnected', [m, b.weights('w3', [4, 6], 0.03), b.bias('b3', 4, 0.5, 0.03)], { activation: 'none', keepNumDims: false }, { scale: 0.1, zeroPoint: 0 }));
+    return b.build();
+  };
+  const model = build(0.1);
+  assert.is(buildTrainingGraph(model, { update: 'full', classes: 4 }).nodes.filter((n) => n.op === 'ConcatenationBackprop').length, 2);
+  await checkAgainstTfjs(model, 'full', 4, 1, 0.2, 12);
+  assert.throws(() => buildTrainingGraph(build(0.07), { update: 'full', classes: 4 }), /requantizes; train only layers after it/);
 });
 
 test.run();

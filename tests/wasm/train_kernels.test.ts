@@ -314,6 +314,21 @@ test('max_pool2d_argmax_s8 and max_pool2d_backprop_f32 (ties, overlapping window
   }
 });
 
+test('concatenation_backprop_f32 (each input of a channel and of a row concatenation)', async () => {
+  const random = new Random(19);
+  const cases: [parts: number[][], axis: number][] = [[[[1, 3, 3, 2], [1, 3, 3, 5], [1, 3, 3, 1]], 3], [[[2, 1, 4, 3], [2, 3, 4, 3]], 1]];
+  for (const [parts, axis] of cases) {
+    const outShape = [...parts[0]!];
+    outShape[axis] = parts.reduce((s, t) => s + t[axis]!, 0);
+    const dy = gradient(random, outShape.reduce((a, b) => a * b, 1));
+    let offset = 0;
+    for (const shape of parts) {
+      await check('ConcatenationBackprop', { axis, offset }, [float(outShape, dy)], [float(shape)], `[${shape.join('x')}] at ${offset} of axis ${axis}`);
+      offset += shape[axis]!;
+    }
+  }
+});
+
 test('pad_backprop_f32 (every dimension, inner only, outer only, rank 1 and 6)', async () => {
   const random = new Random(17);
   for (const [inDims, pairs] of [

@@ -8,6 +8,7 @@ export { foldBias } from './fold_bias.ts';
 export { splitConv1x1 } from './split_conv.ts';
 export { addGradients } from './add_gradients.ts';
 export { averagePool2dBackprop } from './average_pool_backprop.ts';
+export { concatenationBackprop } from './concatenation_backprop.ts';
 export { maxPoolArgmax, maxPool2dBackprop } from './max_pool_backprop.ts';
 export { padBackprop } from './pad_backprop.ts';
 export { reshapeGradient } from './reshape_gradient.ts';
