@@ -35,6 +35,9 @@ import type { LayerUpdate, UpdatePlan } from './update_spec.ts';
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** Activation operators: their gradient is their output's mask, like a fused activation's. */
+const STANDALONE_ACTIVATIONS: Readonly<Record<string, Activation>> = { Relu: 'relu', Relu6: 'relu6' };
+
 /** Ops whose gradient passes unchanged in value to the input: reshapes, and the softmax the loss replaces. */
 const CLASSIFIER_TAIL = new Set(['Reshape', 'Squeeze', 'ExpandDims', 'Softmax']);
 
@@ -190,9 +193,10 @@ export class TrainingStepBuilder {
    * clamps through a fused activation: its values are its inputs', whose own masks stopped their gradients.
    */
   private maskRange(node: Node): { lo: number; hi: number } | null {
-    const activation = (node.attrs as { activation?: Activation }).activation ?? 'none';
+    const standalone = STANDALONE_ACTIVATIONS[node.op];
+    const activation = standalone ?? (node.attrs as { activation?: Activation }).activation ?? 'none';
     const pool = node.op === 'MaxPool2D' || node.op === 'AveragePool2D';
-    if (!(['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Add'].includes(node.op) || (pool && activation !== 'none'))) return null;
+    if (!(['Conv2D', 'DepthwiseConv2D', 'FullyConnected', 'Add'].includes(node.op) || standalone || (pool && activation !== 'none'))) return null;
     const { min, max } = activationRange(activation, this.tensors[node.outputs[0]!]!);
     return { lo: min, hi: max };
   }
@@ -297,6 +301,10 @@ export class TrainingStepBuilder {
         return;
       case 'Add':
         node.inputs.forEach((id) => passTo(id, masked));
+        return;
+      case 'Relu':
+      case 'Relu6':
+        passTo(input, masked);
         return;
       case 'AveragePool2D':
       case 'Mean':

@@ -98,6 +98,10 @@ function oracleLayers(training: Graph, values: ReadonlyMap<number, TensorData>, 
         return { ...common, kind: 'mean', input: ref(x.id), keepDims: out.shape.length === 4 };
       case 'Reshape':
         return { ...common, kind: 'reshape', input: ref(x.id), shape: out.shape };
+      // An activation operator is the identity on the straight-through values, its mask the clamp.
+      case 'Relu':
+      case 'Relu6':
+        return { ...common, kind: 'reshape', input: ref(x.id), shape: out.shape };
       case 'Pad': {
         const p = training.tensors[node.inputs[1]!]!.data as Int32Array;
         return { ...common, kind: 'pad', input: ref(x.id), pads: [p[2]!, p[4]!, p[3]!, p[5]!] };
@@ -205,7 +209,7 @@ test('max pool with overlapping windows and same padding between trained convolu
   await checkAgainstTfjs(model, 'full', 5, 3, 0.2, 8);
 });
 
-test('concatenation of two trained branches along channels: gradients and updates equal tfjs autodiff; a requantized input is refused', async () => {
+test('concatenation of two trained branches along channels, then a ReLU operator: gradients and updates equal tfjs autodiff; a requantized input is refused', async () => {
   const build = (branchScale: number) => {
     const b = new GraphBuilder('concat', 17);
     const x = b.input('x', [1, 6, 6, 3], { scale: 0.02, zeroPoint: 0 });
@@ -215,12 +219,17 @@ test('concatenation of two trained branches along channels: gradients and update
     const c1 = b.add('Conv2D', [x, b.weights('w1', [5, 3, 3, 3], 0.02), b.bias('b1', 5, 0.02, 0.02)], window, { scale: branchScale, zeroPoint: -128 });
     const cat = b.add('Concatenation', [c1, c0], { axis: -1, activation: 'none' }, joined);
     const c2 = b.add('Conv2D', [cat, b.weights('w2', [6, 1, 1, 9], 0.03), b.bias('b2', 6, 0.1, 0.03)], { ...window, activation: 'none' }, { scale: 0.5, zeroPoint: 0 });
-    const m = b.add('Mean', [c2, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.5, zeroPoint: 0 });
+    const r = b.add('Relu', [c2], {}, { scale: 0.5, zeroPoint: -128 });
+    const m = b.add('Mean', [r, b.int32Constant('axes', [1, 2])], { keepDims: false }, { scale: 0.5, zeroPoint: -128 });
     b.output(b.add('FullyConnected', [m, b.weights('w3', [4, 6], 0.03), b.bias('b3', 4, 0.5, 0.03)], { activation: 'none', keepNumDims: false }, { scale: 0.1, zeroPoint: 0 }));
     return b.build();
   };
   const model = build(0.1);
-  assert.is(buildTrainingGraph(model, { update: 'full', classes: 4 }).nodes.filter((n) => n.op === 'ConcatenationBackprop').length, 2);
+  const training = buildTrainingGraph(model, { update: 'full', classes: 4 });
+  assert.is(training.nodes.filter((n) => n.op === 'ConcatenationBackprop').length, 2);
+  const relu = model.nodes.find((n) => n.op === 'Relu')!;
+  const reluMask = training.nodes.find((n) => n.op === 'SaveMask' && n.inputs[0] === relu.outputs[0])!;
+  assert.equal(reluMask.attrs, { lo: zeroPointOf(training.tensors[relu.outputs[0]!]!), hi: 127 }, 'the ReLU operator saves the mask of its clamp');
   await checkAgainstTfjs(model, 'full', 4, 1, 0.2, 12);
   assert.throws(() => buildTrainingGraph(build(0.07), { update: 'full', classes: 4 }), /requantizes; train only layers after it/);
 });
