@@ -1,8 +1,9 @@
 /**
  * The training step compiler/train builds: its inference program computes exactly what the model did; sparse
  * update prunes every backward op that feeds no update; each layer's updates follow its gradient at once; no
- * weight gradient buffer exists; partial updates save only the channels they need; bad --update / --classes
- * options and layers training cannot differentiate through are refused with the reason.
+ * weight gradient buffer exists; partial updates save only the channels they need; every scheme of the paper's
+ * three models fits a Cortex-M7's SRAM and flash; bad --update / --classes options and layers training cannot
+ * differentiate through are refused with the reason.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,6 +18,9 @@ import { GraphBuilder } from '../../compiler/frontend/builder/builder.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
 import { UnsupportedError, UserError } from '../../compiler/errors.ts';
 import { SHARED } from '../helpers/shared.ts';
+import { analyze } from '../../compiler/compile.ts';
+import { getBoard } from '../../targets/boards.ts';
+import { readFileSync } from 'node:fs';
 
 const RESNET = `${SHARED}/models/mlperf-tiny/pretrainedResnet_quant.tflite`;
 const MCUNET = `${SHARED}/models/paper/mcunet-5fps.qdq.onnx`;
@@ -86,6 +90,22 @@ test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no wei
   assert.ok(!tensors.some((t) => /^conv(24|27|30)_b\d+_pw1_w$/.test(t.name) && used.has(t.id)), 'the whole weight tensors are no longer read');
 });
 
+test('every scheme of the three paper models, with a new 10-class head, fits cortex-m7: 256 KB SRAM, 1 MB flash', () => {
+  const models = (JSON.parse(readFileSync(SCHEMES, 'utf8')) as { models: Record<string, { schemes: Record<string, unknown> }> }).models;
+  let checked = 0;
+  for (const [name, { schemes }] of Object.entries(models)) {
+    const model = loadModelFile(`${SHARED}/models/paper/${name}.qdq.onnx`);
+    for (const scheme of Object.keys(schemes)) {
+      const training = buildTrainingGraph(model, { update: `${SCHEMES}#${name}/${scheme}`, classes: 10 });
+      const { sram, flash } = analyze(training, { board: getBoard('cortex-m7'), rounding: 'float32' }).report.budget;
+      assert.ok(sram.needed <= sram.available, `${name} ${scheme}: ${sram.needed} B of SRAM`);
+      assert.ok(flash.needed <= flash.available, `${name} ${scheme}: ${flash.needed} B of flash`);
+      checked++;
+    }
+  }
+  assert.is(checked, 15);
+});
+
 test('a fresh classifier learns one image: the loss falls over steps', () => {
   const model = loadModelFile(RESNET);
   const trainer = new ReferenceTrainer(prepareGraph(buildTrainingGraph(model, { update: 'last:1', classes: 4 }), { rounding: 'double' }));
@@ -104,13 +124,13 @@ test('bad options and untrainable graphs are refused with the reason', () => {
   assert.throws(() => buildTrainingGraph(model, { update: `${SCHEMES}#nope/49kb` }), fails(/has no model 'nope'/));
   assert.throws(() => buildTrainingGraph(model, { update: `/nonexistent.json#m/s` }), fails(/cannot read the scheme file/));
 
-  const b = new GraphBuilder('maxpool-in-the-way', 4);
+  const b = new GraphBuilder('logistic-in-the-way', 4);
   const x = b.input('x', [1, 8, 8, 2], { scale: 0.1, zeroPoint: 0 });
   const c = b.add('Conv2D', [x, b.weights('w0', [4, 3, 3, 2], 0.01), b.bias('b0', 4, 0.1, 0.01)], { padding: 'same', strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, activation: 'relu' }, { scale: 0.05, zeroPoint: -128 });
-  const p = b.add('MaxPool2D', [c], { padding: 'valid', strideH: 2, strideW: 2, filterH: 2, filterW: 2, activation: 'none' }, { scale: 0.05, zeroPoint: -128 });
-  const r = b.add('Reshape', [p, b.int32Constant('shape', [1, 64])], { newShape: [1, 64] }, { scale: 0.05, zeroPoint: -128 });
-  b.output(b.add('FullyConnected', [r, b.weights('w1', [3, 64], 0.01), b.bias('b1', 3, 0.05, 0.01)], { activation: 'none', keepNumDims: false }, { scale: 0.2, zeroPoint: 0 }));
-  assert.throws(() => buildTrainingGraph(b.build(), { update: 'full' }), fails(/operator 1 MaxPool2D: training cannot take gradients through MaxPool2D/, UnsupportedError));
+  const s = b.add('Logistic', [c], {}, { scale: 1 / 256, zeroPoint: -128 });
+  const r = b.add('Reshape', [s, b.int32Constant('shape', [1, 256])], { newShape: [1, 256] }, { scale: 1 / 256, zeroPoint: -128 });
+  b.output(b.add('FullyConnected', [r, b.weights('w1', [3, 256], 0.01), b.bias('b1', 3, 1 / 256, 0.01)], { activation: 'none', keepNumDims: false }, { scale: 0.2, zeroPoint: 0 }));
+  assert.throws(() => buildTrainingGraph(b.build(), { update: 'full' }), fails(/operator 1 Logistic: training cannot take gradients through Logistic/, UnsupportedError));
   assert.not.throws(() => buildTrainingGraph(b.build(), { update: 'last:1' }));
 });
 
