@@ -319,6 +319,66 @@ test('conv2d_backprop_input_f32 and depthwise_conv2d_backprop_input_f32 equal th
     });
     cases.push(...depthwiseCases(g, `${describe(g)}`));
   }
+  // Wider layers, from a generator of their own (the later tests keep their data): the 1x1 gathering loop works in
+  // blocks of four pixels by four input channels over tables of sixteen output channels, leaving out the ones zero at
+  // all four pixels, and the depthwise loop in groups of four live channels; ReLU masks zero whole channels.
+  const wide = new Random(0x5eed);
+  // Output gradients as a ReLU mask leaves them: a share of the channels (none to all) zero at every pixel, scattered
+  // zeros of either sign in the others.
+  const masked = (pixels: number, channels: number): Float32Array => {
+    const share = [0, 0.3, 0.7, 1][wide.int(0, 3)]!;
+    const dead = Array.from({ length: channels }, () => wide.next() < share);
+    return Float32Array.from({ length: pixels * channels }, (_, i) => {
+      if (dead[i % channels] || wide.next() < 0.2) return wide.next() < 0.5 ? 0 : -0;
+      return (wide.next() - 0.5) * 2 ** wide.int(-12, 4);
+    });
+  };
+  const junk = (n: number) => Float32Array.from({ length: n }, () => wide.next() * 1e6 - 5e5);
+  const scales = (n: number) => Array.from({ length: n }, () => f32(2 ** (-12 + wide.next() * 10)));
+  for (let k = 0; k < 60; k++) {
+    const [h, w] = [wide.int(1, 5), wide.int(1, 5)];
+    const g: Geometry = k % 4 === 3
+      ? { batches: wide.int(1, 2), inH: h, inW: w, outH: h, outW: w, filterH: 3, filterW: 3, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 1, padLeft: 1 }
+      : { batches: wide.int(1, 3), inH: h, inW: w, outH: h, outW: w, filterH: 1, filterW: 1, strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
+    const pixels = g.batches * h * w;
+    const inC = wide.int(1, 40);
+    const outC = wide.int(1, 70);
+    const keep = inC > 1 && k % 2 === 1 ? wide.int(1, inC - 1) : inC;
+    const p = { ...g, inC, outC, keep, weightScales: scales(outC) };
+    const rows = outC * g.filterH * g.filterW;
+    cases.push({
+      kernel: 'conv2d_backprop_input_f32', what: `wide: ${describe(g)}, ${inC} -> ${outC} channels, ${keep} in the head`,
+      buffers: [masked(pixels, outC), wide.int8Array(rows * keep, -127, 127), wide.int8Array(rows * (inC - keep), -127, 127), Float32Array.from(p.weightScales), junk(pixels * inC)],
+      ints: [g.batches, h, w, inC, h, w, outC, ...windowInts(g), keep],
+      reference: ([dy, wt, tail, , dx]) => conv2dBackpropInput.evaluate(p, [dy!, wt!, keep < inC ? tail! : null], [dx!]),
+    });
+  }
+  for (let k = 0; k < 60; k++) {
+    const filterH = wide.int(1, 7);
+    const filterW = wide.int(1, 7);
+    const strideH = wide.int(1, 2);
+    const strideW = wide.int(1, 2);
+    const inH = wide.int(1, 8);
+    const inW = wide.int(1, 8);
+    const padTop = wide.int(0, filterH - 1);
+    const padLeft = wide.int(0, filterW - 1);
+    const outH = Math.max(1, Math.floor((inH + padTop + wide.int(0, filterH - 1) - filterH) / strideH) + 1);
+    const outW = Math.max(1, Math.floor((inW + padLeft + wide.int(0, filterW - 1) - filterW) / strideW) + 1);
+    const g: Geometry = { batches: wide.int(1, 2), inH, inW, outH, outW, filterH, filterW, strideH, strideW, dilationH: 1, dilationW: 1, padTop, padLeft };
+    const c = wide.int(1, 40);
+    const dp = { ...g, inC: c, outC: c, weightScales: scales(c) };
+    const dy = masked(g.batches * outH * outW, c);
+    const wt = wide.int8Array(filterH * filterW * c, -127, 127);
+    const ring = Math.min(filterH, inH) * inW * c;
+    const ints = [g.batches, inH, inW, c, outH, outW, ...windowInts(g)];
+    for (const scratch of [0, ring]) {
+      cases.push({
+        kernel: 'depthwise_conv2d_backprop_input_f32', what: `wide: ${describe(g)}, ${c} channels, ${scratch > 0 ? 'scratch ring' : 'no scratch'}`,
+        buffers: [dy, wt, Float32Array.from(dp.weightScales), junk(g.batches * inH * inW * c), junk(scratch)], ints, scratch: 4,
+        reference: ([d, wd, , dx]) => depthwiseConv2dBackpropInput.evaluate(dp, [d!, wd!], [dx!]),
+      });
+    }
+  }
   check(cases);
 });
 
@@ -367,6 +427,40 @@ test('depthwise_conv2d_backprop_input_f32 writes dx over dy (stride 1, equal sha
     // Equal shapes: the other side's padding makes up the window; 'same' padding is the balanced case.
     const g: Geometry = { batches: random.int(1, 2), inH, inW, outH: inH, outW: inW, filterH, filterW, strideH: 1, strideW: 1, dilationH, dilationW, padTop, padLeft };
     cases.push(...depthwiseCases(g, describe(g)));
+  }
+  // Wider channel counts and ReLU-masked gradients (groups of four live channels), from a generator of their own (the
+  // later tests keep their data): a share of the channels zero at every pixel, scattered zeros in the others.
+  const wide = new Random(0xd1ce);
+  const masked = (pixels: number, channels: number): Float32Array => {
+    const share = [0, 0.3, 0.7, 1][wide.int(0, 3)]!;
+    const dead = Array.from({ length: channels }, () => wide.next() < share);
+    return Float32Array.from({ length: pixels * channels }, (_, i) => {
+      if (dead[i % channels] || wide.next() < 0.2) return wide.next() < 0.5 ? 0 : -0;
+      return (wide.next() - 0.5) * 2 ** wide.int(-12, 4);
+    });
+  };
+  for (let k = 0; k < 40; k++) {
+    const filterH = wide.int(1, 7);
+    const filterW = wide.int(1, 7);
+    const dilationH = wide.int(1, 2);
+    const dilationW = wide.int(1, 2);
+    const inH = wide.int(1, 9);
+    const inW = wide.int(1, 9);
+    const g: Geometry = { batches: wide.int(1, 2), inH, inW, outH: inH, outW: inW, filterH, filterW, strideH: 1, strideW: 1, dilationH, dilationW, padTop: wide.int(0, dilationH * (filterH - 1)), padLeft: wide.int(0, dilationW * (filterW - 1)) };
+    const c = wide.int(1, 40);
+    const dp = { ...g, inC: c, outC: c, weightScales: Array.from({ length: c }, () => f32(2 ** (-12 + wide.next() * 10))) };
+    const dy = masked(g.batches * inH * inW, c);
+    const wt = wide.int8Array(filterH * filterW * c, -127, 127);
+    const ring = Math.min((filterH - 1) * dilationH + 1, inH) * inW * c;
+    cases.push({
+      kernel: 'depthwise_conv2d_backprop_input_f32', what: `wide: ${describe(g)}, ${c} channels, dx over dy`,
+      buffers: [dy, wt, Float32Array.from(dp.weightScales), new Float32Array(0), Float32Array.from({ length: ring }, () => wide.next() * 1e6 - 5e5)], ints: [g.batches, inH, inW, c, inH, inW, ...windowInts(g)], aliases: new Map([[3, 0]]), scratch: 4,
+      reference: ([d, wd]) => {
+        const dx = new Float32Array(d!.length);
+        depthwiseConv2dBackpropInput.evaluate(dp, [d!.slice(), wd!], [dx]);
+        (d as Float32Array).set(dx);
+      },
+    });
   }
   check(cases);
 });

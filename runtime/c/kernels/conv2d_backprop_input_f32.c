@@ -8,80 +8,143 @@
  *
  * A 1x1 convolution with stride 1 and a fully connected layer (most of a training step's input gradients) take a
  * gathering loop instead: dx[p, ic] = sum over oc ascending of g[p, oc] * w[oc, ic], the same terms in the same order,
- * four pixels by four input channels at a time so that each weight is converted to float once per four pixels and
- * each gradient once per four channels. It does not skip zero terms: adding ±0 to a sum that started at +0 never changes
- * it (it cannot become -0), so skipping is only a shortcut.
+ * four pixels by four input channels at a time so that each weight is converted to float once per four pixels. The
+ * four pixels' scaled gradients are computed once per output channel, into a table that all input channels share and
+ * that leaves out the output channels whose gradient is 0 at all four pixels (behind a ReLU, many are). The zero terms
+ * of the channels kept are added: adding ±0 to a sum that started at +0 never changes it (it cannot become -0), so
+ * skipping is only a shortcut. That is also why testing dy rather than g for 0 is enough: weight scales are finite, so
+ * g is 0 where dy is, and a g that underflows to 0 only adds ±0 terms.
  */
 #include "tf_kernels.h"
 
-/* dx rows `pixels` (at most 4) x input channels `lanes` (at most 4) of a 1x1 stride-1 layer, w_col = &w[0][ic]. */
-static void pointwise_gather(const float *dy, const float *w_scale, const int8_t *w_col, int32_t w_stride, float *dx_col,
-                             int32_t in_c, int32_t out_c, int32_t pixels, int32_t lanes) {
-  if (pixels == 4 && lanes == 4) {
-    float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
-    float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-    const float *g0 = dy, *g1 = dy + out_c, *g2 = dy + 2 * out_c, *g3 = dy + 3 * out_c;
-    for (int32_t oc = 0; oc < out_c; ++oc, w_col += w_stride) {
-      const float scale = w_scale[oc];
-      float w0, w1, w2, w3, h0, h1, h2, h3;
-      /* An output channel masked to zero at all four pixels adds nothing (ReLU layers have many). */
-      if (g0[oc] == 0.0f && g1[oc] == 0.0f && g2[oc] == 0.0f && g3[oc] == 0.0f) continue;
-      w0 = (float)w_col[0], w1 = (float)w_col[1], w2 = (float)w_col[2], w3 = (float)w_col[3];
-      h0 = g0[oc] * scale, h1 = g1[oc] * scale, h2 = g2[oc] * scale, h3 = g3[oc] * scale;
-      a00 += h0 * w0;
-      a01 += h0 * w1;
-      a02 += h0 * w2;
-      a03 += h0 * w3;
-      a10 += h1 * w0;
-      a11 += h1 * w1;
-      a12 += h1 * w2;
-      a13 += h1 * w3;
-      a20 += h2 * w0;
-      a21 += h2 * w1;
-      a22 += h2 * w2;
-      a23 += h2 * w3;
-      a30 += h3 * w0;
-      a31 += h3 * w1;
-      a32 += h3 * w2;
-      a33 += h3 * w3;
-    }
-    dx_col[0] = a00;
-    dx_col[1] = a01;
-    dx_col[2] = a02;
-    dx_col[3] = a03;
-    dx_col[in_c] = a10;
-    dx_col[in_c + 1] = a11;
-    dx_col[in_c + 2] = a12;
-    dx_col[in_c + 3] = a13;
-    dx_col[2 * in_c] = a20;
-    dx_col[2 * in_c + 1] = a21;
-    dx_col[2 * in_c + 2] = a22;
-    dx_col[2 * in_c + 3] = a23;
-    dx_col[3 * in_c] = a30;
-    dx_col[3 * in_c + 1] = a31;
-    dx_col[3 * in_c + 2] = a32;
-    dx_col[3 * in_c + 3] = a33;
-    return;
+/*
+ * Output channels per table (20 bytes of stack each). Each table's sums are carried to the next through dx, 16 loads
+ * and 16 stores per four pixels by four input channels: a smaller table costs more of those, a bigger one more stack.
+ */
+#define TERMS 16
+
+/* An output channel's gradients at four pixels times its weight scale, and how many weight rows it is past the last. */
+typedef struct {
+  float h[4];
+  int32_t step;
+} Term;
+
+/*
+ * The terms' sums into input channels [0, 4) of four dx rows from x (rows of in_c), added to what they hold if
+ * `resume`; their weights start at w (channel 0 of output channel 0, rows of w_stride).
+ */
+static void gather4x4(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, float *x, int32_t in_c,
+                      int resume) {
+  float *const x1 = x + in_c, *const x2 = x1 + in_c, *const x3 = x2 + in_c;
+  float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+  float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+  if (resume) {
+    a00 = x[0], a01 = x[1], a02 = x[2], a03 = x[3];
+    a10 = x1[0], a11 = x1[1], a12 = x1[2], a13 = x1[3];
+    a20 = x2[0], a21 = x2[1], a22 = x2[2], a23 = x2[3];
+    a30 = x3[0], a31 = x3[1], a32 = x3[2], a33 = x3[3];
   }
-  for (int32_t p = 0; p < pixels; ++p) {
-    for (int32_t l = 0; l < lanes; ++l) {
-      float acc = 0.0f;
-      for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[p * out_c + oc] * w_scale[oc] * (float)w_col[oc * w_stride + l];
-      dx_col[p * in_c + l] = acc;
+  for (; t != end; ++t) {
+    float w0, w1, w2, w3, h;
+    w += t->step * w_stride;
+    w0 = (float)w[0], w1 = (float)w[1], w2 = (float)w[2], w3 = (float)w[3];
+    h = t->h[0];
+    a00 += h * w0;
+    a01 += h * w1;
+    a02 += h * w2;
+    a03 += h * w3;
+    h = t->h[1];
+    a10 += h * w0;
+    a11 += h * w1;
+    a12 += h * w2;
+    a13 += h * w3;
+    h = t->h[2];
+    a20 += h * w0;
+    a21 += h * w1;
+    a22 += h * w2;
+    a23 += h * w3;
+    h = t->h[3];
+    a30 += h * w0;
+    a31 += h * w1;
+    a32 += h * w2;
+    a33 += h * w3;
+  }
+  x[0] = a00, x[1] = a01, x[2] = a02, x[3] = a03;
+  x1[0] = a10, x1[1] = a11, x1[2] = a12, x1[3] = a13;
+  x2[0] = a20, x2[1] = a21, x2[2] = a22, x2[3] = a23;
+  x3[0] = a30, x3[1] = a31, x3[2] = a32, x3[3] = a33;
+}
+
+/* gather4x4 for input channels [0, count) of w and x, four at a time and the last one to three one at a time. */
+static void gather_channels(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, int32_t count, float *x,
+                            int32_t in_c, int resume) {
+  int32_t l = 0;
+  for (; l + 4 <= count; l += 4) gather4x4(t, end, w + l, w_stride, x + l, in_c, resume);
+  for (; l < count; ++l) {
+    const int8_t *v = w + l;
+    float *const y = x + l;
+    float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
+    if (resume) a0 = y[0], a1 = y[in_c], a2 = y[2 * in_c], a3 = y[3 * in_c];
+    for (const Term *u = t; u != end; ++u) {
+      float f;
+      v += u->step * w_stride;
+      f = (float)*v;
+      a0 += u->h[0] * f;
+      a1 += u->h[1] * f;
+      a2 += u->h[2] * f;
+      a3 += u->h[3] * f;
     }
+    y[0] = a0, y[in_c] = a1, y[2 * in_c] = a2, y[3 * in_c] = a3;
   }
 }
 
-/* Input channels [first, first + count) of every pixel, whose weights are rows of `w_stride` starting at w_col. */
-static void pointwise_gather_channels(const float *dy, const float *w_scale, const int8_t *w_col, int32_t w_stride,
-                                      float *dx, int32_t first, int32_t count, int32_t pixels, int32_t in_c,
-                                      int32_t out_c) {
-  for (int32_t p = 0; p < pixels; p += 4) {
-    const int32_t rows = pixels - p < 4 ? pixels - p : 4;
-    for (int32_t l = 0; l < count; l += 4) {
-      const int32_t lanes = count - l < 4 ? count - l : 4;
-      pointwise_gather(dy + p * out_c, w_scale, w_col + l, w_stride, dx + p * in_c + first + l, in_c, out_c, rows, lanes);
+/*
+ * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
+ * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
+ * small batch) take a plain loop.
+ */
+static void pointwise_gather(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
+                             int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep) {
+  const int32_t rest = in_c - keep;
+  Term table[TERMS];
+  if (pixels < 4) {
+    for (int32_t p = 0; p < pixels; ++p, dy += out_c, dx += in_c) {
+      for (int32_t ic = 0; ic < in_c; ++ic) {
+        const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
+        const int32_t w_stride = ic < keep ? keep : rest;
+        float acc = 0.0f;
+        for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * w_stride];
+        dx[ic] = acc;
+      }
     }
+    return;
+  }
+  for (int32_t p = 0; p < pixels; p += 4) {
+    const float *g;
+    float *x;
+    int resume = 0;
+    int32_t oc = 0;
+    if (p > pixels - 4) p = pixels - 4;
+    g = dy + p * out_c;
+    x = dx + p * in_c;
+    do {
+      Term *end = table;
+      int32_t last = 0;
+      for (; oc < out_c && end != table + TERMS; ++oc) {
+        const float g0 = g[oc], g1 = g[out_c + oc], g2 = g[2 * out_c + oc], g3 = g[3 * out_c + oc];
+        const float scale = w_scale[oc];
+        if (g0 == 0.0f && g1 == 0.0f && g2 == 0.0f && g3 == 0.0f) continue;
+        end->h[0] = g0 * scale, end->h[1] = g1 * scale, end->h[2] = g2 * scale, end->h[3] = g3 * scale;
+        end->step = oc - last;
+        last = oc;
+        ++end;
+      }
+      /* Even an empty first table writes its zeros. */
+      if (end == table && resume) break;
+      gather_channels(table, end, w, keep, keep, x, in_c, resume);
+      if (rest > 0) gather_channels(table, end, w_tail, rest, rest, x + keep, in_c, resume);
+      resume = 1;
+    } while (oc < out_c);
   }
 }
 
@@ -94,9 +157,7 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
   const int32_t dx_size = batches * in_h * in_w * in_c;
   if (filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
       in_h == out_h && in_w == out_w) {
-    const int32_t pixels = batches * in_h * in_w;
-    pointwise_gather_channels(dy, w_scale, w, keep, dx, 0, keep, pixels, in_c, out_c);
-    if (rest > 0) pointwise_gather_channels(dy, w_scale, w_tail, rest, dx, keep, rest, pixels, in_c, out_c);
+    pointwise_gather(dy, w, w_tail, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep);
     return;
   }
   for (int32_t i = 0; i < dx_size; ++i) dx[i] = 0.0f;
