@@ -76,7 +76,7 @@ function preparePad(ctx: PrepareContext<PadAttrs>, hasConstant: boolean): Prepar
   const [input, paddings, constant] = ctx.inputs;
   const x = requireInt8(input, ctx.node, 'input');
   const output = requireInt8(ctx.outputs[0], ctx.node, 'output');
-  const pairs = paddingPairs(x, requireConstant(paddings, ctx.node, 'paddings'));
+  const dims = padDimsOf(x, requireConstant(paddings, ctx.node, 'paddings'));
   let padValue: number;
   if (hasConstant && constant) {
     const c = requireConstant(requireInt8(constant, ctx.node, 'constant_values'), ctx.node, 'constant_values');
@@ -90,7 +90,6 @@ function preparePad(ctx: PrepareContext<PadAttrs>, hasConstant: boolean): Prepar
     padValue = zeroPointOf(output);
     if (padValue < -128 || padValue > 127) throw new InvalidModelError(`${describeNode(ctx.node)}: output zero point ${padValue} is not an int8 value`);
   }
-  const dims = padDims(x.shape, pairs);
   const params: PadParams = { ...dims, padValue };
   return {
     params,
@@ -114,8 +113,7 @@ export function padKernelArgs(dims: PadDims, node: Node): KernelArg[] {
 
 function inferPad([input, paddings]: readonly (Tensor | null)[]) {
   if (!input) throw new InvalidModelError('pad needs an input');
-  const pairs = paddingPairs(input, paddings);
-  return [{ shape: padDims(input.shape, pairs).outDims, dtype: input.dtype }];
+  return [{ shape: padDimsOf(input, paddings).outDims, dtype: input.dtype }];
 }
 
 /**
