@@ -139,6 +139,47 @@ export function bottleneckScratchBytes(g: BottleneckGeometry): number {
   return columns + inputRows + expandedWindow + row;
 }
 
+/** Bytes of the visited-position bitmap with which the kernel transposes an NCHW input in place. */
+export const transposeBitmapBytes = (input: readonly number[]): number => Math.ceil(input.reduce((n, d) => n * d, 1) / 8);
+
+/**
+ * Whether the kernel's output can stream over its NHWC input, one buffer for both (an NCHW input is first transposed
+ * in place): it writes each output row after that row's reads, so the row must end at or before the first input byte
+ * a later row reads. Replays the kernel's loop over output rows: which expanded rows each computes (the window only
+ * moves down), and so which input rows it reads first.
+ */
+function streamsOverInput(params: InvertedBottleneckParams, input: readonly number[], output: readonly number[]): boolean {
+  const [batches, inH, inW, inC] = input as [number, number, number, number];
+  const [, outH, outW, outC] = output as [number, number, number, number];
+  if (batches !== 1) return false;
+  const { expand: e, depthwise: d, project: p } = params;
+  const span = (d.filterH - 1) * d.dilationH + 1;
+  const rows = p ? outH : d.outH;
+  const rowStep = p ? p.strideH : 1;
+  const firstInputRowRead: number[] = [];
+  let computedTo = 0;
+  for (let r = 0; r < rows; r++) {
+    const origin = r * rowStep * d.strideH - d.padTop;
+    const n0 = Math.max(origin, 0);
+    const n1 = Math.min(origin + span, d.inH);
+    if (!e) {
+      firstInputRowRead.push(n0);
+      continue;
+    }
+    computedTo = Math.max(computedTo, n0);
+    const pointwise = e.filterH === 1 && e.filterW === 1;
+    const first = computedTo < n1 ? Math.max(computedTo * e.strideH - (pointwise ? 0 : e.padTop), 0) : Infinity;
+    firstInputRowRead.push(Math.min(first, inH));
+    computedTo = Math.max(computedTo, n1);
+  }
+  let laterReads = Infinity;
+  for (let r = rows - 1; r >= 0; r--) {
+    if ((r + 1) * outW * outC > laterReads * inW * inC) return false;
+    laterReads = Math.min(laterReads, firstInputRowRead[r]!);
+  }
+  return true;
+}
+
 /** NCHW `shape` as NHWC. */
 const toNhwc = (shape: readonly number[]): number[] => NCHW_TO_NHWC.map((p) => shape[p]!);
 
@@ -184,15 +225,15 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
       depthwise: d,
       depthwiseOutput: p && [d.batches, d.outH, d.outW, d.inC * d.depthMultiplier],
     });
-    const absentTables = (n: number) => Array.from({ length: n }, () => arg.absent('int32', false));
     const out = nhwc(ctx.outputs[0]!, 'output');
+    const overwritesInput = streamsOverInput(params, x, out);
+    const absentTables = (n: number) => Array.from({ length: n }, () => arg.absent('int32', false));
     const expandGeometry = e
       ? [e.filterH, e.filterW, e.strideH, e.strideW, e.dilationH, e.dilationW, e.padTop, e.padLeft, -e.inputOffset, e.outputOffset, e.actMin, e.actMax]
       : [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0];
     const projectGeometry = p ? [p.strideH, p.strideW, p.outputOffset, p.actMin, p.actMax] : [1, 1, 0, 0, 0];
     const weights = (id: number): KernelArg => (id >= 0 ? { kind: 'tensor', tensor: id, write: false } : arg.absent('int8', false));
     const [, ew, , dw, , pw] = ctx.node.inputs;
-    const expandKernel = expand?.kernel?.name;
     return {
       params,
       kernel: {
@@ -208,9 +249,11 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
           ...projectGeometry.map(arg.int),
           ...[out[1], out[2], out[3]].map(arg.int),
         ],
-        uses: [...new Set(['conv2d_1x1_s8', 'depthwise_conv2d_s8', ...(expandKernel ? [expandKernel] : [])])],
+        // Its C source calls all three, whichever layers this node has.
+        uses: ['conv2d_1x1_s8', 'conv2d_s8', 'depthwise_conv2d_s8'],
       },
-      scratchBytes,
+      scratchBytes: overwritesInput && a.transposed >= 0 ? Math.max(scratchBytes, transposeBitmapBytes(x)) : scratchBytes,
+      overwritesInput,
       macs: (expand?.macs ?? 0) + depthwise.macs + (project?.macs ?? 0),
       notes: [...(expand?.notes ?? []), ...(depthwise.notes ?? []), ...(project?.notes ?? [])],
     } satisfies Prepared<InvertedBottleneckParams>;

@@ -74,6 +74,12 @@ export interface Prepared<P> {
    * buffer, and the kernel gets a null scratch pointer elsewhere.
    */
   readonly inPlace?: boolean;
+  /**
+   * The kernel streams its output, no larger than input 0, over input 0's buffer from its start when the planner gives
+   * them one (where input 0 dies at this node), and sees at run time whether it did (output == input 0). Its
+   * `scratchBytes` serve both ways.
+   */
+  readonly overwritesInput?: boolean;
 }
 
 export interface OutputType {

@@ -66,16 +66,18 @@ export function planMemory(pg: PreparedGraph): MemoryPlan {
   });
   graph.outputs.forEach((id) => touch(id, Math.max(0, nodes.length - 1)));
 
-  // An in-place op's output may take its input's buffer when the input dies there.
+  // An in-place op's output may take its input's buffer when the input dies there; a streaming one's, when no larger.
   const inPlaceOf = new Map<number, number>();
   const partnered = new Set<number>();
   nodes.forEach(({ node, prepared }, step) => {
     const input = node.inputs[0];
-    if (!(opDef(node.op).inPlace || prepared.inPlace) || input === undefined || input < 0 || graph.tensors[input]!.data) return;
-    const from = rootOf(input);
-    const to = rootOf(node.outputs[0]!);
-    if (lifetimes.get(from)?.last === step && lifetimes.get(to)?.bytes === lifetimes.get(from)?.bytes) {
-      inPlaceOf.set(to, from);
+    const inPlace = opDef(node.op).inPlace || prepared.inPlace;
+    if (!(inPlace || prepared.overwritesInput) || input === undefined || input < 0 || graph.tensors[input]!.data) return;
+    const from = lifetimes.get(rootOf(input));
+    const to = lifetimes.get(rootOf(node.outputs[0]!));
+    if (!from || !to || from.last !== step) return;
+    if (inPlace ? to.bytes === from.bytes : to.bytes <= from.bytes) {
+      inPlaceOf.set(rootOf(node.outputs[0]!), rootOf(input));
       partnered.add(step);
     }
   });

@@ -167,6 +167,30 @@ test('every built bottleneck fuses into one node', () => {
   assert.ok(transposing.every((n) => graph.inputs.includes(n.inputs[0]!)), 'a transposing node reads the NCHW graph input');
 });
 
+// Alone, a bottleneck whose every output row ends before the input rows later rows read takes its input's buffer; an
+// NCHW input is first transposed in place.
+const STREAMING = ['NCHW input, 3x3 stride 2 expand (a first convolution)', 'NCHW input, project only', 'strided expand and project', 'dilated 3x3 expand, valid padding, expand only'];
+const READS_BACK = ['7x7 stride 2, project only', 'batch 2, 5x5'];
+
+test('alone, a bottleneck streams its output over its input where the rows allow: host C and wasm == reference', async () => {
+  const alone = (name: string) => {
+    const g = buildGraph([CASES.find((c) => c.name === name)!], 12);
+    const { prepared, plan } = analyze(g, { board: getBoard('host'), rounding: 'double' });
+    assert.equal(prepared.nodes.map(({ node }) => node.op), ['InvertedBottleneck'], name);
+    const { node, prepared: p } = prepared.nodes[0]!;
+    return { g, overwrites: p.overwritesInput, shared: plan.tensorOffsets.get(node.outputs[0]!) === plan.tensorOffsets.get(node.inputs[0]!) };
+  };
+  for (const name of READS_BACK) assert.equal(alone(name).overwrites, false, name);
+  for (const name of STREAMING) {
+    const { g, overwrites, shared } = alone(name);
+    assert.ok(overwrites && shared, name);
+    const r = makeRuns(g, 1, 13);
+    const expected = reference(g, 'double', r);
+    same(await runC(g, r, 'host', 'double'), expected, `${name}: host C`);
+    same((await runCompiled(g, r, 'wasm', 'double')).outputs, expected, `${name}: wasm`);
+  }
+});
+
 for (const rounding of ['double', 'single', 'float32'] as const) {
   test(`built bottlenecks: fused reference == unfused reference (${rounding} rounding)`, () => {
     same(reference(fused, rounding, runs), reference(graph, rounding, runs), rounding);
@@ -268,7 +292,12 @@ for (const model of PAPER) {
     const before = planMemory(prepareGraph(g, { rounding })).arenaBytes;
     const after = planMemory(prepareGraph(f, { rounding })).arenaBytes;
     assert.ok(after < before, `${model}: arena ${before} -> ${after}`);
-    assert.is(analyze(g, { board: getBoard('cortex-m4'), rounding }).plan.arenaBytes, after, 'the compiler fuses on its own');
+    const { prepared, plan } = analyze(g, { board: getBoard('cortex-m4'), rounding });
+    assert.is(plan.arenaBytes, after, 'the compiler fuses on its own');
+    // The head transposes the input in place and streams its output over it: the arena is the input and a bitmap.
+    const input = g.inputs[0]!;
+    assert.is(plan.tensorOffsets.get(prepared.nodes[0]!.node.outputs[0]!), plan.tensorOffsets.get(input));
+    assert.is(after, elementCount(g.tensors[input]!.shape) * 9 / 8, `${model} arena`);
   });
 }
 

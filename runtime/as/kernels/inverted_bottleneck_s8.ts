@@ -4,7 +4,7 @@
  * runtime/c/kernels/inverted_bottleneck_s8.c (see it for the scratch layout and why the row ranges compute exactly
  * the unfused layers' bytes). expand_weights == 0: no expand layer; project_weights == 0: no project layer.
  * expand_weights and project_weights are int16, as conv2d_s8 and conv2d_1x1_s8 take them in wasm (the backend
- * widens them).
+ * widens them). output == input: one buffer, an NCHW input first transposed in place (see the C kernel).
  */
 import { conv2d_1x1_s8 } from "./conv2d_1x1_s8";
 import { conv2d_s8 } from "./conv2d_s8";
@@ -29,6 +29,26 @@ function transposeRows(x: usize, window: usize, first: i32, from: i32, to: i32, 
   }
 }
 
+/* The planes x[c][pixels] become pixels of channels, in place: each cycle of the permutation is followed once. */
+function transposeInPlace(x: usize, channels: u32, pixels: u32, visited: usize): void {
+  const n = channels * pixels;
+  memory.fill(visited, 0, <usize>((n + 7) >> 3));
+  for (let start: u32 = 0; start < n; ++start) {
+    if ((<u32>load<u8>(visited + <usize>(start >> 3)) & (1 << (start & 7))) != 0) continue;
+    let carried = load<i8>(x + <usize>start);
+    let i = start;
+    do {
+      const next = (i % pixels) * channels + i / pixels;
+      const displaced = load<i8>(x + <usize>next);
+      store<i8>(x + <usize>next, carried);
+      carried = displaced;
+      const bits = visited + <usize>(next >> 3);
+      store<u8>(bits, <u32>load<u8>(bits) | (1 << (next & 7)));
+      i = next;
+    } while (i != start);
+  }
+}
+
 export function inverted_bottleneck_s8(
   input: usize, expand_weights: usize, dw_weights: usize, project_weights: usize, output: usize, scratch: usize,
   expand_folded_bias: usize, expand_multipliers: usize, expand_shifts: usize,
@@ -49,7 +69,9 @@ export function inverted_bottleneck_s8(
   const inRow = in_w * in_c;
   const dwC = exp_c * depth_multiplier;
   const pointwise = expand_filter_h == 1 && expand_filter_w == 1;
-  const transpose = transpose_input != 0;
+  const inPlace = output == input;
+  if (inPlace && transpose_input != 0) transposeInPlace(output, <u32>in_c, <u32>(in_h * in_w), scratch);
+  const transpose = transpose_input != 0 && !inPlace;
   // conv2d_1x1_s8 reads output row r from input row r * stride_h: it has no padding.
   const ePadTop = pointwise ? 0 : expand_pad_top;
   const eSpan = (expand_filter_h - 1) * expand_dilation_h + 1;

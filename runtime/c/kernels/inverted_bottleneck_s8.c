@@ -9,6 +9,10 @@
  * bottleneckScratchBytes computes it: conv2d_s8's two columns (non-1x1 expand), the input window (NCHW input), the
  * expanded window (expand layer), one depthwise output row (project layer).
  *
+ * output == input: the planner gave both one buffer, which the compiler allows only where every output row ends
+ * before the first input byte a later row reads (streamsOverInput in compiler/ops/inverted_bottleneck.ts). An NCHW
+ * input is then first transposed in place, with a bitmap of visited positions in scratch, and read as NHWC.
+ *
  * Exactness: every layer is its unfused kernel, called on a row range. conv2d_1x1_s8 computes each pixel from one
  * input pixel, so a row range of it is those rows of the whole. conv2d_s8 and depthwise_conv2d_s8 given a range of
  * rows as their image (in_h = its rows, pad_top = the rows it starts below the first output row's first tap) read
@@ -62,6 +66,25 @@ static const int8_t *input_rows(const int8_t *x, int32_t transpose, int8_t *wind
   return window;
 }
 
+/* The planes x[c][pixels] become pixels of channels, in place: each cycle of the permutation is followed once. */
+static void transpose_in_place(int8_t *x, uint32_t channels, uint32_t pixels, uint8_t *visited) {
+  const uint32_t n = channels * pixels;
+  memset(visited, 0, (n + 7u) / 8u);
+  for (uint32_t start = 0; start < n; ++start) {
+    if (visited[start >> 3] & (1u << (start & 7u))) continue;
+    int8_t carried = x[start];
+    uint32_t i = start;
+    do {
+      const uint32_t next = (i % pixels) * channels + i / pixels;
+      const int8_t displaced = x[next];
+      x[next] = carried;
+      carried = displaced;
+      visited[next >> 3] |= (uint8_t)(1u << (next & 7u));
+      i = next;
+    } while (i != start);
+  }
+}
+
 void inverted_bottleneck_s8(
     const int8_t *input, const int8_t *expand_weights, const int8_t *dw_weights, const int8_t *project_weights,
     int8_t *output, void *scratch,
@@ -79,6 +102,10 @@ void inverted_bottleneck_s8(
     int32_t project_stride_h, int32_t project_stride_w, int32_t project_output_offset, int32_t project_act_min,
     int32_t project_act_max,
     int32_t out_h, int32_t out_w, int32_t out_c) {
+  if (output == input && transpose_input) {
+    transpose_in_place(output, (uint32_t)in_c, (uint32_t)(in_h * in_w), (uint8_t *)scratch);
+    transpose_input = 0;
+  }
   const int32_t span = (filter_h - 1) * dilation_h + 1;
   const int32_t exp_row = exp_w * exp_c;
   const int32_t dw_c = exp_c * depth_multiplier;
