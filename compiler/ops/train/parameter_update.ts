@@ -156,9 +156,9 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
     invWeightScale: float32Table(Array.from({ length: d.outC }, (_, c) => 1 / channelScale(w, c))),
   };
   const dims = [p.batches, p.inH, p.inW, savedChannels, ...(depthwise ? [p.outC] : [p.inC]), p.outH, p.outW, ...(depthwise ? [] : [p.outC])];
-  // A convolution's kernel dequantizes the saved input's first `keep` channels once, into scratch: every output
-  // channel reads them again. A 1x1 stride-1 layer's kernel also keeps there three rows of gradients waiting for
-  // their draws.
+  // A convolution's kernel reads the saved input once per output channel, dequantized through a table in scratch
+  // (a float for each of the 256 codes). A 1x1 stride-1 layer's kernel also keeps there three rows of gradients
+  // waiting for their draws.
   const scratch = depthwise ? [] : [arg.scratch()];
   const pendingRows = isPointwise(p) ? 3 : 0;
   return {
@@ -170,7 +170,7 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
         ...[...dims, p.filterH, p.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft, p.inputZeroPoint, floatBits(p.inputScale), a.keep].map(arg.int),
       ],
     },
-    scratchBytes: depthwise ? 0 : (p.batches * p.inH * p.inW + pendingRows) * a.keep * 4,
+    scratchBytes: depthwise ? 0 : (256 + pendingRows * a.keep) * 4,
     macs: p.batches * p.outH * p.outW * p.outC * p.filterH * p.filterW * (depthwise ? 1 : a.keep),
   };
 }

@@ -2,7 +2,7 @@
  * Conv2DWeightUpdate (compiler/ops/train/parameter_update.ts): the weights of input channels ic < keep, OHWI, each
  * updated in place as soon as its gradient is summed (no gradient buffer), one random draw per weight in
  * (oc, ky, kx, ic) order. `rng` is the uint32 xorshift state. A fully connected layer is the 1x1 case. The saved
- * input's first keep channels are dequantized once into scratch ([pixel][keep] f32), as the C kernel does.
+ * input's 256 possible dequantized values are a table in scratch (f32, indexed by code + 128), as in the C kernel.
  */
 import { applyWeightStep } from "./weight_update";
 
@@ -14,13 +14,8 @@ export function conv2d_weight_update_f32(
 ): void {
   const rate = load<f32>(lr);
   const xScale = reinterpret<f32>(x_scale_bits);
-  const pixels = batches * in_h * in_w;
-  for (let q = 0; q < pixels; ++q) {
-    for (let ic = 0; ic < keep; ++ic) {
-      const v = <f32>(<i32>load<i8>(x + <usize>(q * x_c + ic)) - x_zero_point) * xScale;
-      store<f32>(scratch + (<usize>(q * keep + ic) << 2), v);
-    }
-  }
+  for (let code = -128; code < 128; ++code) store<f32>(scratch + (<usize>(code + 128) << 2), <f32>(code - x_zero_point) * xScale);
+  const xReal = scratch + 512;
   let state = load<u32>(rng);
   for (let oc = 0; oc < out_c; ++oc) {
     const inv = load<f32>(inv_w_scale + (<usize>oc << 2));
@@ -37,7 +32,8 @@ export function conv2d_weight_update_f32(
                 const ix = ox * stride_w - pad_left + kx * dilation_w;
                 if (ix < 0 || ix >= in_w) continue;
                 const d = load<f32>(dy + (<usize>(((n * out_h + oy) * out_w + ox) * out_c + oc) << 2));
-                g += d * load<f32>(scratch + (<usize>(((n * in_h + iy) * in_w + ix) * keep + ic) << 2));
+                const code = <i32>load<i8>(x + <usize>(((n * in_h + iy) * in_w + ix) * x_c + ic));
+                g += d * load<f32>(xReal + (<isize>code << 2));
               }
             }
           }
