@@ -1,6 +1,6 @@
 /**
- * @fileoverview The compiler pipeline: graph -> fused bottlenecks -> prepared ops -> memory plan -> budget check
- * -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
+ * @fileoverview The compiler pipeline: graph -> fused bottlenecks -> prepared ops -> memory plan (variants with less
+ * scratch at its peak) -> budget check -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
 import { elementCount, tensorBytes } from './ir/graph.ts';
@@ -8,6 +8,7 @@ import type { Rounding } from './ops/common/fixed_point.ts';
 import type { PreparedGraph } from './passes/prepare.ts';
 import type { CompileOptions } from './ops/op.ts';
 import { prepareGraph } from './passes/prepare.ts';
+import { opDef } from './ops/index.ts';
 import { fuseBottlenecks } from './passes/fuse_bottlenecks.ts';
 import type { MemoryPlan } from './plan/memory.ts';
 import { planMemory } from './plan/memory.ts';
@@ -77,7 +78,8 @@ export const REPORT_FILE = 'report.txt';
 
 /** Analysis only: what `inspect` shows. */
 export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
-  const { prepared, plan } = planWithFusion(graph, { rounding: settings.rounding });
+  const options = { rounding: settings.rounding };
+  const { prepared, plan } = withLessScratchAtPeak(planWithFusion(graph, options), options);
   const report = buildReport(prepared, plan, settings.board);
   return { prepared, plan, report };
 }
@@ -96,6 +98,26 @@ function planWithFusion(graph: Graph, options: CompileOptions): { prepared: Prep
     const fused = plan.peakStep < current.nodes.length ? fuseBottlenecks(current, { at: plan.peakStep }) : current;
     if (fused === current) return best;
     prepared = prepareGraph(fused, options);
+    plan = planMemory(prepared);
+    if (plan.arenaBytes > best.plan.arenaBytes) return best;
+    if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
+  }
+}
+
+/**
+ * Where the plan peaks at a node whose op has a variant with less scratch (and more instructions), swaps it in, again
+ * while the new peak sits at another such node, and keeps the first graph with the smallest arena.
+ */
+function withLessScratchAtPeak(start: { prepared: PreparedGraph; plan: MemoryPlan }, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+  let best = start;
+  let { prepared, plan } = start;
+  for (;;) {
+    const step = plan.peakStep;
+    const peak = prepared.nodes[step];
+    const variant = peak && opDef(peak.node.op).withLessScratch?.(peak.node, peak.prepared);
+    if (!variant) return best;
+    const graph = prepared.graph;
+    prepared = prepareGraph({ ...graph, nodes: graph.nodes.map((node, i) => (i === step ? variant : node)) }, options);
     plan = planMemory(prepared);
     if (plan.arenaBytes > best.plan.arenaBytes) return best;
     if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };

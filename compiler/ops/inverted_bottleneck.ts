@@ -139,12 +139,32 @@ export function bottleneckScratchBytes(g: BottleneckGeometry): number {
   return columns + inputRows + expandedWindow + row;
 }
 
-/** Bytes of the visited-position bitmap with which the kernel transposes an NCHW input in place. */
-export const transposeBitmapBytes = (input: readonly number[]): number => Math.ceil(input.reduce((n, d) => n * d, 1) / 8);
+/** At most this many cycles: the table of their first positions is flash the in-place transpose costs. */
+const MAX_TRANSPOSE_CYCLES = 256;
+
+/**
+ * The NCHW -> NHWC transpose of `channels` planes of `pixels` bytes moves the byte at i to i * channels mod (n - 1)
+ * (n bytes; the first and last stay). The first position of each cycle of that permutation, for the kernel to follow
+ * each cycle once in place without marking what it has moved; null when there are more than MAX_TRANSPOSE_CYCLES.
+ */
+export function transposeCycles(channels: number, pixels: number): number[] | null {
+  const n = channels * pixels;
+  if (n < 3) return [];
+  if (n * channels >= 2 ** 31) return null;
+  const visited = new Uint8Array(n);
+  const firsts: number[] = [];
+  for (let start = 1; start < n - 1; start++) {
+    if (visited[start]) continue;
+    if (firsts.length === MAX_TRANSPOSE_CYCLES) return null;
+    firsts.push(start);
+    for (let i = start; !visited[i]; i = (i * channels) % (n - 1)) visited[i] = 1;
+  }
+  return firsts;
+}
 
 /**
  * Whether the kernel's output can stream over its NHWC input, one buffer for both (an NCHW input is first transposed
- * in place): it writes each output row after that row's reads, so the row must end at or before the first input byte
+ * in place, cycle by cycle): it writes each output row after that row's reads, so the row must end at or before the first input byte
  * a later row reads. Replays the kernel's loop over output rows: which expanded rows each computes (the window only
  * moves down), and so which input rows it reads first.
  */
@@ -226,7 +246,8 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
       depthwiseOutput: p && [d.batches, d.outH, d.outW, d.inC * d.depthMultiplier],
     });
     const out = nhwc(ctx.outputs[0]!, 'output');
-    const overwritesInput = streamsOverInput(params, x, out);
+    const cycles = a.transposed >= 0 ? transposeCycles(x[3]!, x[1]! * x[2]!) : [];
+    const overwritesInput = cycles !== null && streamsOverInput(params, x, out);
     const absentTables = (n: number) => Array.from({ length: n }, () => arg.absent('int32', false));
     const expandGeometry = e
       ? [e.filterH, e.filterW, e.strideH, e.strideW, e.dilationH, e.dilationW, e.padTop, e.padLeft, -e.inputOffset, e.outputOffset, e.actMin, e.actMax]
@@ -242,7 +263,8 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
         args: [
           arg.input(ctx, 0), weights(ew!), weights(dw!), weights(pw!), arg.output(ctx), arg.scratch(),
           ...(e ? expandTables : absentTables(3)), ...depthwiseTables, ...(p ? projectTables : absentTables(3)),
-          ...[...x, a.transposed >= 0 ? 1 : 0].map(arg.int),
+          overwritesInput && cycles!.length > 0 ? arg.table('int32', cycles!) : arg.absent('int32', false),
+          ...[...x, a.transposed >= 0 ? 1 : 0, overwritesInput ? cycles!.length : 0].map(arg.int),
           ...expandGeometry.map(arg.int),
           ...[d.inH, d.inW, d.inC, d.outH, d.outW, d.depthMultiplier, d.filterH, d.filterW, d.strideH, d.strideW, d.dilationH, d.dilationW,
             d.padTop, d.padLeft, d.inputOffset, d.outputOffset, d.actMin, d.actMax].map(arg.int),
@@ -252,7 +274,7 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
         // Its C source calls all three, whichever layers this node has.
         uses: ['conv2d_1x1_s8', 'conv2d_s8', 'depthwise_conv2d_s8'],
       },
-      scratchBytes: overwritesInput && a.transposed >= 0 ? Math.max(scratchBytes, transposeBitmapBytes(x)) : scratchBytes,
+      scratchBytes,
       overwritesInput,
       macs: (expand?.macs ?? 0) + depthwise.macs + (project?.macs ?? 0),
       notes: [...(expand?.notes ?? []), ...(depthwise.notes ?? []), ...(project?.notes ?? [])],

@@ -105,6 +105,11 @@ export interface OpDef<A extends object = object, P = unknown> {
    * the planner may give both one buffer.
    */
   readonly inPlace?: boolean;
+  /**
+   * The node again with less scratch and more instructions, or null (none, or this is it): the compiler swaps it in
+   * where the node's step is the memory plan's peak, and keeps it if the arena shrinks.
+   */
+  withLessScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
 }
 
 /** Shorthand for kernel arguments. */

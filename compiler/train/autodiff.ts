@@ -370,7 +370,7 @@ export class TrainingStepBuilder {
     inputGradient();
     if (update.bias) this.addNode('BiasUpdate', [dy, p.bias, this.learningRate], [], { invScale }, origin);
     const op = depthwise ? 'DepthwiseConv2DWeightUpdate' : 'Conv2DWeightUpdate';
-    this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, p.weights, this.learningRate, this.random], [], { ...window, keep: update.weightChannels }, origin);
+    this.addNode(op, [dy, this.savedInputs.get(layer.nodeIndex)!, p.weights, this.learningRate, this.random], [], { ...window, keep: update.weightChannels, dequantizeByTable: false }, origin);
   }
 
   /** Per channel of a frozen-weight layer: input_offset x sum of its weights, and the bias limit (common/bias.ts). */

@@ -387,11 +387,14 @@ test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 (partial c
         const lr = Float32Array.of([0.05, 2, 1e-3][random.int(0, 2)]!);
         const x = { shape: [n, c.inH, c.inW, xc], dtype: 'int8', quant: perTensor(0.02 + random.next() * 0.1, random.int(-20, 20)), data: random.int8Array(n * c.inH * c.inW * xc) } as const;
         const label = `${JSON.stringify(c)} keep ${keep}${sliced ? ' sliced' : ''}`;
-        await check('Conv2DWeightUpdate', { ...window(c), keep },
-          [float([n, outH, outW, c.outC], gradient(random, n * outH * outW * c.outC)), x,
-            { shape: [c.outC, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.outC, 0), data: random.int8Array(c.outC * c.k * c.k * c.inC, -127, 127) },
-            float([1], lr), { shape: [1], dtype: 'int32', data: rng() }],
-          [], label);
+        // A 1x1 layer also dequantizes through its table of codes, as the compiler has it do at the memory peak.
+        for (const dequantizeByTable of c.k === 1 ? [false, true] : [false]) {
+          await check('Conv2DWeightUpdate', { ...window(c), keep, dequantizeByTable },
+            [float([n, outH, outW, c.outC], gradient(random, n * outH * outW * c.outC)), x,
+              { shape: [c.outC, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.outC, 0), data: random.int8Array(c.outC * c.k * c.k * c.inC, -127, 127) },
+              float([1], lr), { shape: [1], dtype: 'int32', data: rng() }],
+            [], `${label}${dequantizeByTable ? ' by table' : ''}`);
+        }
         await check('DepthwiseConv2DWeightUpdate', { ...window(c), keep },
           [float([n, outH, outW, c.inC], gradient(random, n * outH * outW * c.inC)), x,
             { shape: [1, c.k, c.k, c.inC], dtype: 'int8', quant: perChannel(random, c.inC, 3), data: random.int8Array(c.k * c.k * c.inC, -127, 127) },
@@ -402,11 +405,11 @@ test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 (partial c
   }
   const fc = { strideH: 1, strideW: 1, dilationH: 1, dilationW: 1, padTop: 0, padLeft: 0 };
   for (const keep of [24, 9]) {
-    await check('Conv2DWeightUpdate', { ...fc, keep },
+    await check('Conv2DWeightUpdate', { ...fc, keep, dequantizeByTable: keep === 9 },
       [float([2, 10], gradient(random, 20)), { shape: [2, 24], dtype: 'int8', quant: perTensor(0.05, 3), data: random.int8Array(48) },
         { shape: [10, 24], dtype: 'int8', quant: perChannel(random, 10, 0), data: random.int8Array(240, -127, 127) },
         float([1], Float32Array.of(0.3)), { shape: [1], dtype: 'int32', data: rng() }],
-      [], `fully connected keep ${keep}`);
+      [], `fully connected keep ${keep}${keep === 9 ? ' by table' : ''}`);
   }
 });
 

@@ -122,6 +122,11 @@ export const foldedBiasUpdate: OpDef<FoldedBiasUpdateAttrs, FoldedBiasUpdatePara
 export interface WeightUpdateAttrs extends WindowAttrs {
   /** Input channels (conv, fully connected) or channels (depthwise) updated: the first `keep`. */
   readonly keep: number;
+  /**
+   * A 1x1 stride-1 convolution's kernel dequantizes the saved input through a table of the 256 codes instead of a
+   * float copy of it: less scratch, more instructions. The compiler sets it where the copy sits at the memory peak.
+   */
+  readonly dequantizeByTable: boolean;
 }
 
 export interface WeightUpdateParams extends ConvDims, WindowAttrs {
@@ -156,21 +161,25 @@ function prepareWeightUpdate(ctx: PrepareContext<WeightUpdateAttrs>, depthwise: 
     invWeightScale: float32Table(Array.from({ length: d.outC }, (_, c) => 1 / channelScale(w, c))),
   };
   const dims = [p.batches, p.inH, p.inW, savedChannels, ...(depthwise ? [p.outC] : [p.inC]), p.outH, p.outW, ...(depthwise ? [] : [p.outC])];
-  // A convolution's kernel reads the saved input once per output channel, dequantized through a table in scratch
-  // (a float for each of the 256 codes). A 1x1 stride-1 layer's kernel also keeps there three rows of gradients
-  // waiting for their draws.
+  // A convolution's kernel dequantizes the saved input's first `keep` channels once, into scratch: every output
+  // channel reads them again. By table, it holds there a float per code and one block's four channels instead. A 1x1
+  // stride-1 layer's kernel also keeps there three rows of gradients waiting for their draws.
+  const byTable = a.dequantizeByTable;
+  if (byTable && (depthwise || !isPointwise(p))) throw new Error(`${ctx.node.origin}: only a 1x1 stride-1 convolution's update dequantizes by table`);
   const scratch = depthwise ? [] : [arg.scratch()];
   const pendingRows = isPointwise(p) ? 3 : 0;
+  const pixels = p.batches * p.inH * p.inW;
   return {
     params: p,
     kernel: {
       name: kernel,
       args: [
         arg.input(ctx, 0), arg.input(ctx, 1), arg.updated(ctx, 2), arg.table('float32', p.invWeightScale), arg.input(ctx, 3), arg.updated(ctx, 4), ...scratch,
-        ...[...dims, p.filterH, p.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft, p.inputZeroPoint, floatBits(p.inputScale), a.keep].map(arg.int),
+        ...[...dims, p.filterH, p.filterW, a.strideH, a.strideW, a.dilationH, a.dilationW, a.padTop, a.padLeft, p.inputZeroPoint, floatBits(p.inputScale), a.keep,
+          ...(depthwise ? [] : [byTable ? 1 : 0])].map(arg.int),
       ],
     },
-    scratchBytes: depthwise ? 0 : (256 + pendingRows * a.keep) * 4,
+    scratchBytes: depthwise ? 0 : ((byTable ? 256 + pixels * 4 : pixels * a.keep) + pendingRows * a.keep) * 4,
     macs: p.batches * p.outH * p.outW * p.outC * p.filterH * p.filterW * (depthwise ? 1 : a.keep),
   };
 }
@@ -210,6 +219,9 @@ export const conv2dWeightUpdate: OpDef<WeightUpdateAttrs, WeightUpdateParams> = 
   name: 'Conv2DWeightUpdate',
   infer: () => [],
   prepare: (ctx) => prepareWeightUpdate(ctx, false, 'conv2d_weight_update_f32'),
+  withLessScratch(node, prepared) {
+    return !node.attrs.dequantizeByTable && isPointwise(prepared.params) ? { ...node, attrs: { ...node.attrs, dequantizeByTable: true } } : null;
+  },
   evaluate(p, [dyData, xData, wData, lrData, rngData]) {
     const lr = (lrData as Float32Array)[0]!;
     const w = wData as Int8Array;

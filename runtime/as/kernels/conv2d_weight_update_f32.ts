@@ -2,7 +2,8 @@
  * Conv2DWeightUpdate (compiler/ops/train/parameter_update.ts): the weights of input channels ic < keep, OHWI, each
  * updated in place as soon as its gradient is summed (no gradient buffer), one random draw per weight in
  * (oc, ky, kx, ic) order. `rng` is the uint32 xorshift state. A fully connected layer is the 1x1 case. The saved
- * input's 256 possible dequantized values are a table in scratch (f32, indexed by code + 128), as in the C kernel.
+ * input's first keep channels are dequantized once into scratch ([pixel][keep] f32), as the C kernel does; with
+ * by_table, scratch holds instead the dequantized value of each of the 256 codes (f32, at code + 128).
  */
 import { applyWeightStep } from "./weight_update";
 
@@ -10,12 +11,22 @@ export function conv2d_weight_update_f32(
   dy: usize, x: usize, w: usize, inv_w_scale: usize, lr: usize, rng: usize, scratch: usize, batches: i32, in_h: i32,
   in_w: i32, x_c: i32, in_c: i32, out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32,
   stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32, x_zero_point: i32, x_scale_bits: i32,
-  keep: i32,
+  keep: i32, by_table: i32,
 ): void {
   const rate = load<f32>(lr);
   const xScale = reinterpret<f32>(x_scale_bits);
-  for (let code = -128; code < 128; ++code) store<f32>(scratch + (<usize>(code + 128) << 2), <f32>(code - x_zero_point) * xScale);
-  const xReal = scratch + 512;
+  const pixels = batches * in_h * in_w;
+  const byTable = by_table != 0;
+  if (byTable) {
+    for (let code = -128; code < 128; ++code) store<f32>(scratch + (<usize>(code + 128) << 2), <f32>(code - x_zero_point) * xScale);
+  } else {
+    for (let q = 0; q < pixels; ++q) {
+      for (let ic = 0; ic < keep; ++ic) {
+        const v = <f32>(<i32>load<i8>(x + <usize>(q * x_c + ic)) - x_zero_point) * xScale;
+        store<f32>(scratch + (<usize>(q * keep + ic) << 2), v);
+      }
+    }
+  }
   let state = load<u32>(rng);
   for (let oc = 0; oc < out_c; ++oc) {
     const inv = load<f32>(inv_w_scale + (<usize>oc << 2));
@@ -32,8 +43,9 @@ export function conv2d_weight_update_f32(
                 const ix = ox * stride_w - pad_left + kx * dilation_w;
                 if (ix < 0 || ix >= in_w) continue;
                 const d = load<f32>(dy + (<usize>(((n * out_h + oy) * out_w + ox) * out_c + oc) << 2));
-                const code = <i32>load<i8>(x + <usize>(((n * in_h + iy) * in_w + ix) * x_c + ic));
-                g += d * load<f32>(xReal + (<isize>code << 2));
+                const pixel = (n * in_h + iy) * in_w + ix;
+                const at = byTable ? <i32>load<i8>(x + <usize>(pixel * x_c + ic)) + 128 : pixel * keep + ic;
+                g += d * load<f32>(scratch + (<usize>at << 2));
               }
             }
           }

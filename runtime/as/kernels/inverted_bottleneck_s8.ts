@@ -29,22 +29,18 @@ function transposeRows(x: usize, window: usize, first: i32, from: i32, to: i32, 
   }
 }
 
-/* The planes x[c][pixels] become pixels of channels, in place: each cycle of the permutation is followed once. */
-function transposeInPlace(x: usize, channels: u32, pixels: u32, visited: usize): void {
-  const n = channels * pixels;
-  memory.fill(visited, 0, <usize>((n + 7) >> 3));
-  for (let start: u32 = 0; start < n; ++start) {
-    if ((<u32>load<u8>(visited + <usize>(start >> 3)) & (1 << (start & 7))) != 0) continue;
+/* The planes x[c][pixels] become pixels of channels, in place: the byte at i moves to i * channels mod (n - 1). */
+function transposeInPlace(x: usize, channels: u32, pixels: u32, cycles: usize, count: i32): void {
+  const last = channels * pixels - 1;
+  for (let k = 0; k < count; ++k) {
+    const start = load<u32>(cycles + (<usize>k << 2));
     let carried = load<i8>(x + <usize>start);
     let i = start;
     do {
-      const next = (i % pixels) * channels + i / pixels;
-      const displaced = load<i8>(x + <usize>next);
-      store<i8>(x + <usize>next, carried);
+      i = i * channels % last;
+      const displaced = load<i8>(x + <usize>i);
+      store<i8>(x + <usize>i, carried);
       carried = displaced;
-      const bits = visited + <usize>(next >> 3);
-      store<u8>(bits, <u32>load<u8>(bits) | (1 << (next & 7)));
-      i = next;
     } while (i != start);
   }
 }
@@ -53,8 +49,8 @@ export function inverted_bottleneck_s8(
   input: usize, expand_weights: usize, dw_weights: usize, project_weights: usize, output: usize, scratch: usize,
   expand_folded_bias: usize, expand_multipliers: usize, expand_shifts: usize,
   dw_bias: usize, dw_folded_bias: usize, dw_multipliers: usize, dw_shifts: usize,
-  project_folded_bias: usize, project_multipliers: usize, project_shifts: usize,
-  batches: i32, in_h: i32, in_w: i32, in_c: i32, transpose_input: i32,
+  project_folded_bias: usize, project_multipliers: usize, project_shifts: usize, transpose_cycles: usize,
+  batches: i32, in_h: i32, in_w: i32, in_c: i32, transpose_input: i32, transpose_cycle_count: i32,
   expand_filter_h: i32, expand_filter_w: i32, expand_stride_h: i32, expand_stride_w: i32,
   expand_dilation_h: i32, expand_dilation_w: i32, expand_pad_top: i32, expand_pad_left: i32,
   expand_input_zero_point: i32, expand_output_offset: i32, expand_act_min: i32, expand_act_max: i32,
@@ -70,7 +66,7 @@ export function inverted_bottleneck_s8(
   const dwC = exp_c * depth_multiplier;
   const pointwise = expand_filter_h == 1 && expand_filter_w == 1;
   const inPlace = output == input;
-  if (inPlace && transpose_input != 0) transposeInPlace(output, <u32>in_c, <u32>(in_h * in_w), scratch);
+  if (inPlace && transpose_input != 0) transposeInPlace(output, <u32>in_c, <u32>(in_h * in_w), transpose_cycles, transpose_cycle_count);
   const transpose = transpose_input != 0 && !inPlace;
   // conv2d_1x1_s8 reads output row r from input row r * stride_h: it has no padding.
   const ePadTop = pointwise ? 0 : expand_pad_top;

@@ -6,22 +6,27 @@
  * one draw per weight even when g = 0, and clamped to [-127, 127]. x is the saved input with x_c channels (x_c = keep
  * when only those were saved). No weight gradient is stored.
  *
- * x_real = (x - x_zero_point) * x_scale takes one of 256 values, which a table in scratch holds (indexed by the
- * code): every output channel reads x again, and a dequantized copy of it would take four times its bytes. The gradients of four consecutive input channels are summed together, each in
+ * x_real = (x - x_zero_point) * x_scale of the first keep channels is computed once, into scratch ([pixel][keep]),
+ * since every output channel reads it. The gradients of four consecutive input channels are summed together, each in
  * its own order. A term with dy = 0 may be skipped: a sum that starts at +0 never becomes -0, so adding ±0 cannot
  * change it. A 1x1 stride-1 layer (and a fully connected one) takes a loop without window arithmetic that sums four
  * output channels at once, so each x_real load serves four of them; the draws stay in weight order because the
- * gradients of the second to fourth rows wait in scratch (after the table, 3 * keep floats) until the first row is done.
+ * gradients of the second to fourth rows wait in scratch (after x_real, 3 * keep floats) until the first row is done.
+ *
+ * With by_table (only for a 1x1 stride-1 layer; the compiler sets it where the copy would sit at the memory peak) scratch holds no copy: x_real of each of the 256 codes
+ * goes into a table, from which the four input channels a block reads are dequantized for all pixels right before
+ * it (after the table, pixels * 4 floats; then the pending rows). Same values, same sums, less memory, more work.
  */
+#include <stddef.h>
 #include "tf_kernels.h"
 #include "tf_float32.h"
 
 struct conv_update_window {
   const float *dy;
-  const int8_t *x;
-  /* x_real[code] for codes -128..127 */
+  /* x_real of the input channels a loop reads, pixel after pixel x_stride floats apart */
   const float *x_real;
-  int32_t batches, in_h, in_w, x_c, out_h, out_w, out_c;
+  int32_t x_stride;
+  int32_t batches, in_h, in_w, keep, out_h, out_w, out_c;
   int32_t stride_h, stride_w, pad_top, pad_left;
 };
 
@@ -33,17 +38,17 @@ static void conv_tap_gradients(const struct conv_update_window *s, int32_t iy_of
     for (int32_t oy = 0; oy < s->out_h; ++oy) {
       const int32_t iy = oy * s->stride_h - s->pad_top + iy_offset;
       const float *dy_row;
-      const int8_t *x_row;
+      const float *x_row;
       if (iy < 0 || iy >= s->in_h) continue;
       dy_row = s->dy + (n * s->out_h + oy) * s->out_w * s->out_c + oc;
-      x_row = s->x + (n * s->in_h + iy) * s->in_w * s->x_c + ic;
+      x_row = s->x_real + (n * s->in_h + iy) * s->in_w * s->keep + ic;
       for (int32_t ox = 0; ox < s->out_w; ++ox) {
         const int32_t ix = ox * s->stride_w - s->pad_left + ix_offset;
         const float d = dy_row[ox * s->out_c];
-        const int8_t *xp;
+        const float *xp;
         if (ix < 0 || ix >= s->in_w || d == 0.0f) continue;
-        xp = x_row + ix * s->x_c;
-        for (int32_t l = 0; l < lanes; ++l) g[l] += d * s->x_real[xp[l]];
+        xp = x_row + ix * s->keep;
+        for (int32_t l = 0; l < lanes; ++l) g[l] += d * xp[l];
       }
     }
   }
@@ -57,15 +62,15 @@ static inline void update_weight(int8_t *w, float g, float rate, float inv_scale
 
 /* g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p
  * of dy is pixel p of x). */
-static void pointwise_gradients_4x4(const struct conv_update_window *s, int32_t pixels, int32_t oc, int32_t ic,
+static void pointwise_gradients_4x4(const struct conv_update_window *s, const float *x_real, int32_t pixels, int32_t oc,
                                     float g[4][4]) {
   const float *d = s->dy + oc;
-  const int8_t *xp = s->x + ic;
-  const float *x_real = s->x_real;
+  const float *xp = x_real;
+  const int32_t x_stride = s->x_stride;
   float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
   float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->x_c) {
-    const float x0 = x_real[xp[0]], x1 = x_real[xp[1]], x2 = x_real[xp[2]], x3 = x_real[xp[3]];
+  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += x_stride) {
+    const float x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3];
     const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
     a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
     a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
@@ -78,40 +83,51 @@ static void pointwise_gradients_4x4(const struct conv_update_window *s, int32_t 
   g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
 }
 
-/* g[r][l] for `rows` output channels from oc and `lanes` input channels from ic, any counts up to 4. */
-static void pointwise_gradients(const struct conv_update_window *s, int32_t pixels, int32_t oc, int32_t rows,
-                                int32_t ic, int32_t lanes, float g[4][4]) {
+/* g[r][l] for `rows` output channels from oc and `lanes` input channels, x_real[l] of pixel 0 on, any counts up to 4. */
+static void pointwise_gradients(const struct conv_update_window *s, const float *x_real, int32_t pixels, int32_t oc,
+                                int32_t rows, int32_t lanes, float g[4][4]) {
   if (rows == 4 && lanes == 4) {
-    pointwise_gradients_4x4(s, pixels, oc, ic, g);
+    pointwise_gradients_4x4(s, x_real, pixels, oc, g);
     return;
   }
   for (int32_t r = 0; r < rows; ++r) {
     const float *d = s->dy + oc + r;
-    const int8_t *xp = s->x + ic;
+    const float *xp = x_real;
     for (int32_t l = 0; l < lanes; ++l) g[r][l] = 0.0f;
-    for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->x_c) {
-      for (int32_t l = 0; l < lanes; ++l) g[r][l] += *d * s->x_real[xp[l]];
+    for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->x_stride) {
+      for (int32_t l = 0; l < lanes; ++l) g[r][l] += *d * xp[l];
     }
   }
 }
 
-/* The update of a 1x1 stride-1 layer, four rows (output channels) at a time; `pending` holds 3 * keep floats. */
-static void pointwise_update(const struct conv_update_window *s, int32_t pixels, int8_t *w, int32_t in_c, int32_t keep,
-                             const float *inv_w_scale, float rate, int32_t *rng, float *pending) {
+/*
+ * The update of a 1x1 stride-1 layer, four rows (output channels) at a time; `pending` holds 3 * keep floats. With
+ * `table` (x_real of code c at table[c + 128]) each block's four input channels are dequantized into `block` first.
+ */
+static void pointwise_update(const struct conv_update_window *s, int32_t pixels, int8_t *w, int32_t in_c,
+                             const float *inv_w_scale, float rate, int32_t *rng, float *pending, const int8_t *x,
+                             int32_t x_c, const float *table, float *block) {
   for (int32_t oc = 0; oc < s->out_c; oc += 4) {
     const int32_t rows = s->out_c - oc >= 4 ? 4 : s->out_c - oc;
-    for (int32_t ic = 0; ic < keep; ic += 4) {
-      const int32_t lanes = keep - ic >= 4 ? 4 : keep - ic;
+    for (int32_t ic = 0; ic < s->keep; ic += 4) {
+      const int32_t lanes = s->keep - ic >= 4 ? 4 : s->keep - ic;
+      const float *x_real = s->x_real + ic;
       float g[4][4];
-      pointwise_gradients(s, pixels, oc, rows, ic, lanes, g);
+      if (table != NULL) {
+        for (int32_t p = 0; p < pixels; ++p) {
+          for (int32_t l = 0; l < lanes; ++l) block[p * 4 + l] = table[x[p * x_c + ic + l] + 128];
+        }
+        x_real = block;
+      }
+      pointwise_gradients(s, x_real, pixels, oc, rows, lanes, g);
       for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], rng);
       for (int32_t r = 1; r < rows; ++r) {
-        for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * keep + ic + l] = g[r][l];
+        for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * s->keep + ic + l] = g[r][l];
       }
     }
     for (int32_t r = 1; r < rows; ++r) {
-      for (int32_t ic = 0; ic < keep; ++ic) {
-        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * keep + ic], rate, inv_w_scale[oc + r], rng);
+      for (int32_t ic = 0; ic < s->keep; ++ic) {
+        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_w_scale[oc + r], rng);
       }
     }
   }
@@ -122,9 +138,9 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c, int32_t filter_h,
                               int32_t filter_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
                               int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t x_zero_point,
-                              int32_t x_scale_bits, int32_t keep) {
-  float *const table = (float *)scratch;
-  const struct conv_update_window s = {dy, x, table + 128, batches, in_h, in_w, x_c, out_h, out_w, out_c,
+                              int32_t x_scale_bits, int32_t keep, int32_t by_table) {
+  float *const x_real = (float *)scratch;
+  const struct conv_update_window s = {dy, x_real, by_table ? 4 : keep, batches, in_h, in_w, keep, out_h, out_w, out_c,
                                        stride_h, stride_w, pad_top, pad_left};
   const int32_t in_pixels = batches * in_h * in_w;
   const int pointwise = filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 &&
@@ -132,9 +148,18 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
   const float x_scale = tf_f32_from_bits(x_scale_bits);
   const float rate = lr[0];
   int8_t *tap = w;
-  for (int32_t code = -128; code < 128; ++code) table[code + 128] = (float)(code - x_zero_point) * x_scale;
+  if (by_table) {
+    float *const table = (float *)scratch;
+    for (int32_t code = -128; code < 128; ++code) table[code + 128] = (float)(code - x_zero_point) * x_scale;
+    pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, table + 256 + in_pixels * 4, x, x_c, table,
+                     table + 256);
+    return;
+  }
+  for (int32_t q = 0; q < in_pixels; ++q) {
+    for (int32_t ic = 0; ic < keep; ++ic) x_real[q * keep + ic] = (float)((int32_t)x[q * x_c + ic] - x_zero_point) * x_scale;
+  }
   if (pointwise) {
-    pointwise_update(&s, in_pixels, w, in_c, keep, inv_w_scale, rate, rng, table + 256);
+    pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, x_real + in_pixels * keep, x, x_c, NULL, NULL);
     return;
   }
   for (int32_t oc = 0; oc < out_c; ++oc) {

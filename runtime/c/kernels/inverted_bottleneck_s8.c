@@ -11,7 +11,8 @@
  *
  * output == input: the planner gave both one buffer, which the compiler allows only where every output row ends
  * before the first input byte a later row reads (streamsOverInput in compiler/ops/inverted_bottleneck.ts). An NCHW
- * input is then first transposed in place, with a bitmap of visited positions in scratch, and read as NHWC.
+ * input is then first transposed in place, following each cycle of the permutation from the first position the
+ * compiler found for it (transposeCycles), and read as NHWC.
  *
  * Exactness: every layer is its unfused kernel, called on a row range. conv2d_1x1_s8 computes each pixel from one
  * input pixel, so a row range of it is those rows of the whole. conv2d_s8 and depthwise_conv2d_s8 given a range of
@@ -66,21 +67,18 @@ static const int8_t *input_rows(const int8_t *x, int32_t transpose, int8_t *wind
   return window;
 }
 
-/* The planes x[c][pixels] become pixels of channels, in place: each cycle of the permutation is followed once. */
-static void transpose_in_place(int8_t *x, uint32_t channels, uint32_t pixels, uint8_t *visited) {
-  const uint32_t n = channels * pixels;
-  memset(visited, 0, (n + 7u) / 8u);
-  for (uint32_t start = 0; start < n; ++start) {
-    if (visited[start >> 3] & (1u << (start & 7u))) continue;
+/* The planes x[c][pixels] become pixels of channels, in place: the byte at i moves to i * channels mod (n - 1). */
+static void transpose_in_place(int8_t *x, uint32_t channels, uint32_t pixels, const int32_t *cycles, int32_t count) {
+  const uint32_t last = channels * pixels - 1;
+  for (int32_t k = 0; k < count; ++k) {
+    const uint32_t start = (uint32_t)cycles[k];
     int8_t carried = x[start];
     uint32_t i = start;
     do {
-      const uint32_t next = (i % pixels) * channels + i / pixels;
-      const int8_t displaced = x[next];
-      x[next] = carried;
+      i = i * channels % last;
+      const int8_t displaced = x[i];
+      x[i] = carried;
       carried = displaced;
-      visited[next >> 3] |= (uint8_t)(1u << (next & 7u));
-      i = next;
     } while (i != start);
   }
 }
@@ -91,7 +89,8 @@ void inverted_bottleneck_s8(
     const int32_t *expand_folded_bias, const int32_t *expand_multipliers, const int32_t *expand_shifts,
     const int32_t *dw_bias, const int32_t *dw_folded_bias, const int32_t *dw_multipliers, const int32_t *dw_shifts,
     const int32_t *project_folded_bias, const int32_t *project_multipliers, const int32_t *project_shifts,
-    int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t transpose_input,
+    const int32_t *transpose_cycles,
+    int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t transpose_input, int32_t transpose_cycle_count,
     int32_t expand_filter_h, int32_t expand_filter_w, int32_t expand_stride_h, int32_t expand_stride_w,
     int32_t expand_dilation_h, int32_t expand_dilation_w, int32_t expand_pad_top, int32_t expand_pad_left,
     int32_t expand_input_zero_point, int32_t expand_output_offset, int32_t expand_act_min, int32_t expand_act_max,
@@ -103,7 +102,7 @@ void inverted_bottleneck_s8(
     int32_t project_act_max,
     int32_t out_h, int32_t out_w, int32_t out_c) {
   if (output == input && transpose_input) {
-    transpose_in_place(output, (uint32_t)in_c, (uint32_t)(in_h * in_w), (uint8_t *)scratch);
+    transpose_in_place(output, (uint32_t)in_c, (uint32_t)(in_h * in_w), transpose_cycles, transpose_cycle_count);
     transpose_input = 0;
   }
   const int32_t span = (filter_h - 1) * dilation_h + 1;
