@@ -2,7 +2,7 @@
  * The training step compiler/train builds: its inference program computes exactly what the model did; sparse
  * update prunes every backward op that feeds no update; each layer's updates follow its gradient at once; no
  * weight gradient buffer exists; partial updates save only the channels they need; every scheme of the paper's
- * three models fits a Cortex-M7's SRAM and flash; bad --update / --classes options and layers training cannot
+ * three models fits a Cortex-M7's SRAM and flash, a weight update at the memory peak taking its low-memory form; bad --update / --classes options and layers training cannot
  * differentiate through are refused with the reason.
  */
 import { test } from 'uvu';
@@ -19,6 +19,7 @@ import { Random } from '../../compiler/frontend/builder/random.ts';
 import { UnsupportedError, UserError } from '../../compiler/errors.ts';
 import { SHARED } from '../helpers/shared.ts';
 import { analyze } from '../../compiler/compile.ts';
+import { planMemory } from '../../compiler/plan/memory.ts';
 import { getBoard } from '../../targets/boards.ts';
 import { readFileSync } from 'node:fs';
 
@@ -104,6 +105,17 @@ test('every scheme of the three paper models, with a new 10-class head, fits cor
     }
   }
   assert.is(checked, 15);
+});
+
+test('mcunet-5fps 99kb: the weight update at the memory peak dequantizes by table; the others keep their faster float copy', () => {
+  const training = buildTrainingGraph(loadModelFile(MCUNET), { update: `${SCHEMES}#mcunet-5fps/99kb`, classes: 10 });
+  const { prepared, plan } = analyze(training, { board: getBoard('cortex-m7'), rounding: 'float32' });
+  const updates = prepared.graph.nodes.filter((n) => n.op === 'Conv2DWeightUpdate');
+  assert.is(updates.length, 7);
+  assert.equal(updates.filter((n) => n.attrs['dequantizeByTable']).map((n) => n.origin), ["node 'conv30_b10_pw1' (Conv) (update)"]);
+  const copying = { ...prepared.graph, nodes: prepared.graph.nodes.map((n) => (n.op === 'Conv2DWeightUpdate' ? { ...n, attrs: { ...n.attrs, dequantizeByTable: false } } : n)) };
+  const arenaCopying = planMemory(prepareGraph(copying, { rounding: 'float32' })).arenaBytes;
+  assert.ok(plan.arenaBytes <= arenaCopying - 7000, `arena ${arenaCopying} -> ${plan.arenaBytes}`);
 });
 
 test('a fresh classifier learns one image: the loss falls over steps', () => {
