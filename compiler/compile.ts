@@ -1,6 +1,7 @@
 /**
  * @fileoverview The compiler pipeline: graph -> fused bottlenecks -> prepared ops -> memory plan (variants with less
- * scratch at its peak) -> budget check -> C sources or a WebAssembly module. Pure: it returns files, it does not write them (see output.ts).
+ * scratch at its peak) -> budget check -> C sources or a WebAssembly module. Pure: it returns files, it does not
+ * write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
 import { elementCount, tensorBytes } from './ir/graph.ts';

@@ -164,9 +164,9 @@ export function transposeCycles(channels: number, pixels: number): number[] | nu
 
 /**
  * Whether the kernel's output can stream over its NHWC input, one buffer for both (an NCHW input is first transposed
- * in place, cycle by cycle): it writes each output row after that row's reads, so the row must end at or before the first input byte
- * a later row reads. Replays the kernel's loop over output rows: which expanded rows each computes (the window only
- * moves down), and so which input rows it reads first.
+ * in place, cycle by cycle): it writes each output row after that row's reads, so the row must end at or before the
+ * first input byte a later row reads. Replays the kernel's loop over output rows: which expanded rows each computes
+ * (the window only moves down), and so which input rows it reads first.
  */
 function streamsOverInput(params: InvertedBottleneckParams, input: readonly number[], output: readonly number[]): boolean {
   const [batches, inH, inW, inC] = input as [number, number, number, number];

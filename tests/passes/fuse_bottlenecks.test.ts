@@ -3,9 +3,9 @@
  * reference, on the paper's three models and on built bottlenecks of every shape the kernel distinguishes: 1x1 and
  * KxK expand convolutions, NCHW inputs transposed row by row), the C kernel inverted_bottleneck_s8 (windows of input
  * and expanded rows, one depthwise row at a time) equals the reference on the host with sanitizers, on a Cortex-M4 in
- * QEMU (the kernels' DSP paths) and in wasm (SIMD and scalar), and the pass fuses only where it may: single-consumer,
- * non-output, non-kept intermediates, a transpose only of an input nothing else reads, and only where memory goes
- * down.
+ * QEMU (the kernels' DSP paths) and in wasm (SIMD and scalar), also where its output streams over its input (an
+ * NCHW input transposed in place first), and the pass fuses only where it may: single-consumer, non-output, non-kept
+ * intermediates, a transpose only of an input nothing else reads, and only where memory goes down.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
