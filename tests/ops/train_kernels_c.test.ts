@@ -283,6 +283,13 @@ test('mask_s8, apply_mask_f32, slice_channels_s8, add_f32 equal the reference', 
       buffers: [gradients(n), Uint8Array.from({ length: maskBytes }, () => random.int(0, 255)), garbage(n)], ints: [n],
       reference: ([dy, mask, out]) => applyMask.evaluate({ count: n }, [dy!, mask!], [out!]),
     });
+    // In place (the planner's choice for it), whole bytes of ones and zeros among the others.
+    cases.push({
+      kernel: 'apply_mask_f32', what: `${n} elements in place`,
+      buffers: [gradients(n), Uint8Array.from({ length: maskBytes }, () => pick([0, 255, random.int(0, 255)])), new Float32Array(0)], ints: [n],
+      aliases: new Map([[2, 0]]),
+      reference: ([dy, mask]) => applyMask.evaluate({ count: n }, [dy!, mask!], [dy!]),
+    });
     const pixels = random.int(1, 20);
     const channels = random.int(1, 12);
     const keep = random.int(1, channels);
