@@ -18,7 +18,8 @@ export interface BufferRequest {
   alignment?: number;
   /** optional: this buffer may share memory with buffer `inPlaceOf` when that
    * buffer's lastUse === this.firstUse (elementwise ops that can write over
-   * their input). Sharing means "same offset"; partial overlap is never allowed. */
+   * their input; streaming ones whose smaller output follows their reads).
+   * Sharing means "same offset"; partial overlap is never allowed. */
   inPlaceOf?: number;
 }
 

@@ -151,6 +151,20 @@ test('in-place: an elementwise chain shares one slot', () => {
   assert.is(plain.arenaBytes, 2 * 1008 + 64);
 });
 
+test('in-place: a smaller output streamed over its input takes the same offset', () => {
+  const req: BufferRequest[] = [
+    { id: 1, bytes: 49_152, firstUse: 0, lastUse: 0 },
+    { id: 2, bytes: 32_768, firstUse: 0, lastUse: 1, inPlaceOf: 1 },
+    { id: 3, bytes: 5_312, firstUse: 0, lastUse: 0 }, // the streaming node's scratch
+    { id: 4, bytes: 10_000, firstUse: 1, lastUse: 1 },
+  ];
+  const plan = planArena(req);
+  validatePlan(req, plan);
+  assert.is(plan.offsets.get(2), plan.offsets.get(1));
+  assert.is(plan.arenaBytes, 49_152 + 5_312);
+  assert.is(plan.peak.bytes, 49_152 + 5_312);
+});
+
 test('in-place hints are ignored when the handoff step does not match', () => {
   const req: BufferRequest[] = [
     { id: 1, bytes: 256, firstUse: 0, lastUse: 2 },
