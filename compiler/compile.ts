@@ -11,6 +11,7 @@ import type { CompileOptions } from './ops/op.ts';
 import { prepareGraph } from './passes/prepare.ts';
 import { opDef } from './ops/index.ts';
 import { fuseBottlenecks } from './passes/fuse_bottlenecks.ts';
+import { chunkExpansionBackward } from './passes/chunk_expansion_backward.ts';
 import type { MemoryPlan } from './plan/memory.ts';
 import { planMemory } from './plan/memory.ts';
 import type { GeneratedFile } from './backend/generated_file.ts';
@@ -96,13 +97,19 @@ function planWithFusion(graph: Graph, options: CompileOptions): { prepared: Prep
   let best = { prepared, plan };
   for (;;) {
     const current = prepared.graph;
-    const fused = plan.peakStep < current.nodes.length ? fuseBottlenecks(current, { at: plan.peakStep }) : current;
+    const fused = plan.peakStep < current.nodes.length ? rewriteAtPeak(current, plan.peakStep) : current;
     if (fused === current) return best;
     prepared = prepareGraph(fused, options);
     plan = planMemory(prepared);
     if (plan.arenaBytes > best.plan.arenaBytes) return best;
     if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
   }
+}
+
+/** The inverted bottleneck that holds node `at` fused, or else the training step's expansion backward by chunks. */
+function rewriteAtPeak(graph: Graph, at: number): Graph {
+  const fused = fuseBottlenecks(graph, { at });
+  return fused !== graph ? fused : chunkExpansionBackward(graph, { at });
 }
 
 /**

@@ -30,7 +30,7 @@ import { mean } from './mean.ts';
 import { invertedBottleneck } from './inverted_bottleneck.ts';
 import {
   addGradients, applyMask, averagePool2dBackprop, biasUpdate, concatenationBackprop, conv2dBackpropInput, conv2dWeightUpdate, depthwiseConv2dBackpropInput,
-  depthwiseConv2dWeightUpdate, foldBias, foldedBiasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, reshapeGradient,
+  depthwiseConv2dWeightUpdate, expansionBackward, foldBias, foldedBiasUpdate, maxPool2dBackprop, maxPoolArgmax, padBackprop, reshapeGradient,
   saveMask, sliceChannels, softmaxCrossEntropy, splitConv1x1,
 } from './train/index.ts';
 
@@ -70,6 +70,7 @@ export const OPS: readonly AnyOpDef[] = [
   softmaxCrossEntropy,
   saveMask,
   applyMask,
+  expansionBackward,
   sliceChannels,
   conv2dBackpropInput,
   depthwiseConv2dBackpropInput,

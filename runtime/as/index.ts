@@ -20,6 +20,7 @@ export { depthwise_conv2d_backprop_input_f32 } from './kernels/depthwise_conv2d_
 export { depthwise_conv2d_s8 } from './kernels/depthwise_conv2d_s8';
 export { depthwise_conv2d_weight_update_f32 } from './kernels/depthwise_conv2d_weight_update_f32';
 export { dequantize_s8_f32 } from './kernels/dequantize_s8_f32';
+export { expansion_backward_f32 } from './kernels/expansion_backward_f32';
 export { fold_bias_s8 } from './kernels/fold_bias_s8';
 export { folded_bias_update_f32 } from './kernels/folded_bias_update_f32';
 export { fully_connected_s8 } from './kernels/fully_connected_s8';

@@ -34,7 +34,7 @@ const KERNELS = {
   mask_s8: 'const int8_t *, uint8_t *, int32_t, int32_t, int32_t',
   apply_mask_f32: 'const float *, const uint8_t *, float *, int32_t',
   slice_channels_s8: 'const int8_t *, int8_t *, int32_t, int32_t, int32_t',
-  conv2d_backprop_input_f32: `const float *, const int8_t *, const int8_t *, const float *, float *${', int32_t'.repeat(16)}`,
+  conv2d_backprop_input_f32: `const float *, const int8_t *, const int8_t *, const float *, float *${', int32_t'.repeat(17)}`,
   depthwise_conv2d_backprop_input_f32: `const float *, const int8_t *, const float *, float *, void *${', int32_t'.repeat(14)}`,
   bias_update_f32: 'const float *, int32_t *, const float *, const float *, int32_t, int32_t',
   folded_bias_update_f32: 'const float *, int32_t *, const float *, const int32_t *, const int32_t *, const float *, int32_t, int32_t',

@@ -20,6 +20,8 @@ export type BackpropInputParams = ConvDims & WindowAttrs & {
   readonly weightScales: readonly number[];
   /** Input channels read from the weights (input 1), the others from the tail (input 2); absent: all of them. */
   readonly keep?: number;
+  /** The sums continue from what dx holds (the kernel's accumulate mode: output channels in several calls). */
+  readonly accumulate?: boolean;
 };
 
 function prepareBackprop(ctx: PrepareContext<WindowAttrs>, depthwise: boolean, kernel: string): Prepared<BackpropInputParams> {
@@ -46,7 +48,7 @@ function prepareBackprop(ctx: PrepareContext<WindowAttrs>, depthwise: boolean, k
       name: kernel,
       args: [
         arg.input(ctx, 0), ...weights, arg.table('float32', weightScales), arg.output(ctx), ...(depthwise ? [arg.scratch()] : []),
-        ...[...dims, ...window, ...(depthwise ? [] : [keep])].map(arg.int),
+        ...[...dims, ...window, ...(depthwise ? [] : [keep, 0])].map(arg.int),
       ],
     },
     scratchBytes: inPlace ? ringRows * d.inW * d.inC * 4 : 0,
@@ -83,7 +85,7 @@ export const conv2dBackpropInput: OpDef<WindowAttrs, BackpropInputParams> = {
     const keep = p.keep ?? p.inC;
     const rest = p.inC - keep;
     const weight = (row: number, ic: number) => (ic < keep ? w[row * keep + ic]! : tail![row * rest + ic - keep]!);
-    dx.fill(0);
+    if (!p.accumulate) dx.fill(0);
     let at = 0;
     for (let n = 0; n < p.batches; n++) {
       for (let oy = 0; oy < p.outH; oy++) {

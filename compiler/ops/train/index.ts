@@ -12,3 +12,4 @@ export { concatenationBackprop } from './concatenation_backprop.ts';
 export { maxPoolArgmax, maxPool2dBackprop } from './max_pool_backprop.ts';
 export { padBackprop } from './pad_backprop.ts';
 export { reshapeGradient } from './reshape_gradient.ts';
+export { expansionBackward } from './expansion_backward.ts';

@@ -3,15 +3,16 @@
  * scale, is scattered through the OHWI weights into the input taps that produced it. The float32 sums follow the
  * reference's order exactly (n, oy, ox, oc, ky, kx, ic), so no loop is reordered. A fully connected layer is the
  * 1x1 case. A layer whose partial update split its weights (split_conv1x1_s8) has input channels ic < keep in `w`
- * (rows of keep) and the others in `w_tail` (rows of in_c - keep); else w_tail is 0 and keep == in_c.
+ * (rows of keep) and the others in `w_tail` (rows of in_c - keep); else w_tail is 0 and keep == in_c. accumulate != 0:
+ * the sums continue from what dx holds instead of from 0.
  */
 
 export function conv2d_backprop_input_f32(
   dy: usize, w: usize, w_tail: usize, w_scale: usize, dx: usize, batches: i32, in_h: i32, in_w: i32, in_c: i32,
   out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32,
-  dilation_w: i32, pad_top: i32, pad_left: i32, keep: i32,
+  dilation_w: i32, pad_top: i32, pad_left: i32, keep: i32, accumulate: i32,
 ): void {
-  memory.fill(dx, 0, <usize>(batches * in_h * in_w * in_c) << 2);
+  if (accumulate == 0) memory.fill(dx, 0, <usize>(batches * in_h * in_w * in_c) << 2);
   const taps = filter_h * filter_w;
   const rest = in_c - keep;
   let src = dy;

@@ -4,7 +4,8 @@
  * the int8 weights (OHWI); an output gradient of 0 adds nothing and is skipped. Every dx element receives its terms in
  * the reference's order, (n, oy, ox, oc) ascending, which is the numerics. A layer whose partial update split its
  * weights (split_conv1x1_s8) has input channels ic < keep in `w` (rows of keep) and the others in `w_tail` (rows of
- * in_c - keep); else w_tail is NULL and keep == in_c.
+ * in_c - keep); else w_tail is NULL and keep == in_c. With `accumulate` the sums continue from what dx holds (a layer's
+ * input gradient summed over its output channels in several calls, each over the next ones) instead of from 0.
  *
  * A 1x1 convolution with stride 1 and a fully connected layer (most of a training step's input gradients) take a
  * gathering loop instead: dx[p, ic] = sum over oc ascending of g[p, oc] * w[oc, ic], the same terms in the same order,
@@ -103,26 +104,39 @@ static void gather_channels(const Term *t, const Term *end, const int8_t *w, int
  * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
  * small batch) take a plain loop.
  */
+/* The plain loop over `pixels` pixels. */
+static void pointwise_sums(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
+                           int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep, int accumulate) {
+  const int32_t rest = in_c - keep;
+  for (int32_t p = 0; p < pixels; ++p, dy += out_c, dx += in_c) {
+    for (int32_t ic = 0; ic < in_c; ++ic) {
+      const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
+      const int32_t w_stride = ic < keep ? keep : rest;
+      float acc = accumulate ? dx[ic] : 0.0f;
+      for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * w_stride];
+      dx[ic] = acc;
+    }
+  }
+}
+
 static void pointwise_gather(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
-                             int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep) {
+                             int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep, int accumulate) {
   const int32_t rest = in_c - keep;
   Term table[TERMS];
   if (pixels < 4) {
-    for (int32_t p = 0; p < pixels; ++p, dy += out_c, dx += in_c) {
-      for (int32_t ic = 0; ic < in_c; ++ic) {
-        const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
-        const int32_t w_stride = ic < keep ? keep : rest;
-        float acc = 0.0f;
-        for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * w_stride];
-        dx[ic] = acc;
-      }
-    }
+    pointwise_sums(dy, w, w_tail, w_scale, dx, pixels, in_c, out_c, keep, accumulate);
     return;
+  }
+  if (accumulate && pixels % 4 != 0) {
+    /* Taking the last four pixels again would add their terms twice: the ones past the last four go alone. */
+    const int32_t whole = pixels - pixels % 4;
+    pointwise_sums(dy + whole * out_c, w, w_tail, w_scale, dx + whole * in_c, pixels - whole, in_c, out_c, keep, 1);
+    pixels = whole;
   }
   for (int32_t p = 0; p < pixels; p += 4) {
     const float *g;
     float *x;
-    int resume = 0;
+    int resume = accumulate;
     int32_t oc = 0;
     if (p > pixels - 4) p = pixels - 4;
     g = dy + p * out_c;
@@ -151,16 +165,19 @@ static void pointwise_gather(const float *dy, const int8_t *w, const int8_t *w_t
 void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
                                int32_t batches, int32_t in_h, int32_t in_w, int32_t in_c, int32_t out_h, int32_t out_w,
                                int32_t out_c, int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
-                               int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t keep) {
+                               int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t keep,
+                               int32_t accumulate) {
   const int32_t taps = filter_h * filter_w;
   const int32_t rest = in_c - keep;
   const int32_t dx_size = batches * in_h * in_w * in_c;
   if (filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
       in_h == out_h && in_w == out_w) {
-    pointwise_gather(dy, w, w_tail, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep);
+    pointwise_gather(dy, w, w_tail, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep, accumulate);
     return;
   }
-  for (int32_t i = 0; i < dx_size; ++i) dx[i] = 0.0f;
+  if (!accumulate) {
+    for (int32_t i = 0; i < dx_size; ++i) dx[i] = 0.0f;
+  }
   for (int32_t n = 0; n < batches; ++n) {
     float *const dx_image = dx + n * in_h * in_w * in_c;
     for (int32_t oy = 0; oy < out_h; ++oy) {

@@ -1,0 +1,187 @@
+/**
+ * @fileoverview ExpansionBackward: the backward pass from a depthwise layer's output gradient into the 1x1 layer
+ * before it (an inverted bottleneck's expansion), a chunk of channels at a time, so that the gradient between them
+ * (the expanded tensor's, in float32 the largest buffer of a training step) never exists whole. It stands for these
+ * nodes of the training graph (made by passes/chunk_expansion_backward.ts), and computes exactly what they compute:
+ * DepthwiseConv2DBackpropInput, ApplyMask (the 1x1 layer's output mask), then of the 1x1 layer any of
+ * Conv2DBackpropInput (its input gradient), BiasUpdate or FoldedBiasUpdate, Conv2DWeightUpdate, run in that order
+ * (the input gradient reads the weights before their step; the bias step touches neither).
+ *
+ * Why chunks change nothing: every one of those ops is separable by the expanded channel. The depthwise gradient, the
+ * mask and the bias step of a channel read that channel only; a weight's step reads its own row; the input gradient
+ * sums over the expanded channels in ascending order, which chunks in ascending order continue (the kernel's
+ * accumulate mode); and the weight update draws its random numbers row after row, which the chunks keep. The
+ * reference therefore runs the nodes whole, one after another, and every backend's chunks must equal it bit for bit.
+ *
+ * Inputs, by position (-1 where the part is absent): [output gradient of the depthwise layer (masked), depthwise
+ * weights, mask, 1x1 weights (read), frozen tail of the 1x1 weights, bias or folded bias, learning rate, saved input
+ * of the 1x1 layer, 1x1 weights (updated), random state]. Output: the 1x1 layer's input gradient, if computed.
+ */
+import type { TensorData } from '../../ir/dtype.ts';
+import { allocData } from '../../ir/dtype.ts';
+import type { AttrValue, Node, Tensor } from '../../ir/graph.ts';
+import { elementCount } from '../../ir/graph.ts';
+import type { KernelArg, OpDef, PrepareContext, Prepared } from '../op.ts';
+import { arg } from '../op.ts';
+import { floatBits } from '../common/float32_math.ts';
+import { applyMask } from './mask.ts';
+import type { BackpropInputParams } from './backprop_input.ts';
+import { conv2dBackpropInput, depthwiseConv2dBackpropInput } from './backprop_input.ts';
+import type { WeightUpdateParams } from './parameter_update.ts';
+import { biasUpdate, conv2dWeightUpdate, foldedBiasUpdate } from './parameter_update.ts';
+
+/** The parts, in the order they run on each chunk. */
+export const PARTS = ['depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
+export type Part = (typeof PARTS)[number];
+
+const OPS = {
+  DepthwiseConv2DBackpropInput: depthwiseConv2dBackpropInput,
+  ApplyMask: applyMask,
+  Conv2DBackpropInput: conv2dBackpropInput,
+  BiasUpdate: biasUpdate,
+  FoldedBiasUpdate: foldedBiasUpdate,
+  Conv2DWeightUpdate: conv2dWeightUpdate,
+} as const;
+type PartOp = keyof typeof OPS;
+
+/** Where a part's input or output lives: a position of the fused node's inputs or outputs, or a whole intermediate. */
+type Ref = { readonly input: number } | { readonly output: number } | { readonly intermediate: 'gradient' | 'masked' } | null;
+
+interface PartParams {
+  readonly op: PartOp;
+  readonly params: unknown;
+  readonly inputs: readonly Ref[];
+  readonly outputs: readonly Ref[];
+}
+
+export interface ExpansionBackwardParams {
+  readonly parts: readonly PartParams[];
+  /** Elements of the expanded gradient. */
+  readonly elements: number;
+}
+
+const key = (part: Part, name: string): string => `${part}:${name}`;
+
+/** A part's node flattened into the fused node's attributes: its op, origin, inputs, outputs and attributes. */
+export function partAttrs(part: Part, node: Node): Record<string, AttrValue> {
+  const out: Record<string, AttrValue> = {
+    [key(part, 'op')]: node.op,
+    [key(part, 'origin')]: node.origin,
+    [key(part, 'inputs')]: node.inputs,
+    [key(part, 'outputs')]: node.outputs,
+  };
+  for (const [name, value] of Object.entries(node.attrs)) out[key(part, `attr.${name}`)] = value;
+  return out;
+}
+
+/** The nodes the fused node stands for, in order (absent parts left out). */
+export function partNodes(node: Node): { readonly part: Part; readonly node: Node }[] {
+  return PARTS.flatMap((part) => {
+    const op = node.attrs[key(part, 'op')];
+    if (op === undefined) return [];
+    const prefix = key(part, 'attr.');
+    const attrs = Object.fromEntries(Object.entries(node.attrs).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    return [{
+      part,
+      node: {
+        id: node.id, op: String(op), attrs, origin: String(node.attrs[key(part, 'origin')]),
+        inputs: [...(node.attrs[key(part, 'inputs')] as readonly number[])], outputs: [...(node.attrs[key(part, 'outputs')] as readonly number[])],
+      },
+    }];
+  });
+}
+
+function subContext(ctx: PrepareContext<object>, node: Node): PrepareContext<object> {
+  const tensor = (id: number): Tensor | null => (id < 0 ? null : ctx.graph.tensors[id]!);
+  return { graph: ctx.graph, node, inputs: node.inputs.map(tensor), outputs: node.outputs.map((id) => ctx.graph.tensors[id]!), options: ctx.options };
+}
+
+const tablesOf = (p: Prepared<unknown>): KernelArg[] => p.kernel!.args.filter((a) => a.kind === 'table');
+
+/** Channels per chunk: a multiple of four, as the kernels block channels. */
+export const CHUNK_CHANNELS = 16;
+
+export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwardParams> = {
+  name: 'ExpansionBackward',
+  infer: () => {
+    throw new Error('ExpansionBackward is made by passes/chunk_expansion_backward.ts with its output tensor');
+  },
+
+  prepare(ctx) {
+    const parts = partNodes(ctx.node as Node);
+    const byPart = new Map(parts.map(({ part, node }) => [part, node]));
+    const [gradient, masked] = [byPart.get('depthwise')!.outputs[0]!, byPart.get('mask')!.outputs[0]!];
+    const inputs = ctx.node.inputs;
+    const outputs = ctx.node.outputs;
+    const refOf = (id: number): Ref => {
+      if (id < 0) return null;
+      if (id === gradient) return { intermediate: 'gradient' };
+      if (id === masked) return { intermediate: 'masked' };
+      const input = inputs.indexOf(id);
+      if (input >= 0) return { input };
+      const output = outputs.indexOf(id);
+      if (output >= 0) return { output };
+      throw new Error(`ExpansionBackward '${ctx.node.origin}': tensor ${id} of a part is none of its inputs or outputs`);
+    };
+    const prepared = new Map(parts.map(({ part, node }) => [part, OPS[node.op as PartOp].prepare(subContext(ctx, node) as never) as Prepared<unknown>]));
+    const d = prepared.get('depthwise')!.params as BackpropInputParams;
+    const p = prepared.get('inputGradient');
+    const pp = p?.params as BackpropInputParams | undefined;
+    const b = prepared.get('bias');
+    const folded = byPart.get('bias')?.op === 'FoldedBiasUpdate';
+    const w = prepared.get('weights');
+    const wp = w?.params as WeightUpdateParams | undefined;
+    const pointwise = (q: { filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number }) =>
+      q.filterH === 1 && q.filterW === 1 && q.strideH === 1 && q.strideW === 1 && q.padTop === 0 && q.padLeft === 0;
+    if ((pp && !pointwise(pp)) || (wp && !pointwise(wp))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
+
+    const chunk = CHUNK_CHANNELS;
+    const pixels = d.batches * d.inH * d.inW;
+    const [pTables, bTables, wTables] = [p, b, w].map((x) => (x ? tablesOf(x) : []));
+    const absentFloats = arg.absent('float32', false);
+    const input = (i: number, write = false): KernelArg => ({ kind: 'tensor', tensor: inputs[i]!, write });
+    const present = (i: number, dtype: 'int8' | 'int32' | 'float32', write = false): KernelArg => (inputs[i]! >= 0 ? input(i, write) : arg.absent(dtype, write));
+    const scratchBytes =
+      d.batches * d.outH * d.outW * chunk * 4 + Math.ceil((d.filterH * d.filterW * chunk) / 4) * 4 + pixels * chunk * 4 +
+      (wp ? (256 + pixels * 4 + 3 * wp.keep) * 4 : 0);
+    return {
+      params: {
+        parts: parts.map(({ part, node }) => ({ op: node.op as PartOp, params: prepared.get(part)!.params, inputs: node.inputs.map(refOf), outputs: node.outputs.map(refOf) })),
+        elements: elementCount(ctx.graph.tensors[gradient]!.shape),
+      },
+      kernel: {
+        name: 'expansion_backward_f32',
+        args: [
+          input(0), input(1), ...tablesOf(prepared.get('depthwise')!), input(2),
+          present(3, 'int8'), present(4, 'int8'), pTables[0] ?? absentFloats, p ? arg.output(ctx) : arg.absent('float32', true),
+          present(5, 'int32', true), bTables[0] ?? absentFloats, bTables[1] ?? arg.absent('int32', false), bTables[2] ?? arg.absent('int32', false),
+          present(6, 'float32'),
+          present(7, 'int8'), present(8, 'int8', true), wTables[0] ?? absentFloats, present(9, 'int32', true),
+          arg.scratch(),
+          ...[d.batches, d.inH, d.inW, d.inC, d.outH, d.outW, d.filterH, d.filterW, d.strideH, d.strideW, d.dilationH, d.dilationW, d.padTop, d.padLeft,
+            pp?.inC ?? 0, pp?.keep ?? pp?.inC ?? 0, b ? (folded ? 2 : 1) : 0,
+            wp?.savedChannels ?? 0, wp?.inC ?? 0, wp?.keep ?? 0, wp?.inputZeroPoint ?? 0, wp ? floatBits(wp.inputScale) : 0,
+            chunk].map(arg.int),
+        ],
+        uses: ['depthwise_conv2d_backprop_input_f32', 'conv2d_backprop_input_f32', 'bias_update_f32', 'folded_bias_update_f32', 'conv2d_weight_update_f32'],
+      },
+      scratchBytes,
+      macs: [...prepared.values()].reduce((n, x) => n + x.macs, 0),
+    };
+  },
+
+  /** The nodes whole, one after another. */
+  evaluate(params, inputs, outputs) {
+    const intermediates = { gradient: allocData('float32', params.elements), masked: allocData('float32', params.elements) };
+    const resolve = (r: Ref): TensorData | null => {
+      if (r === null) return null;
+      if ('input' in r) return inputs[r.input] ?? null;
+      if ('output' in r) return outputs[r.output]!;
+      return intermediates[r.intermediate];
+    };
+    for (const part of params.parts) {
+      (OPS[part.op] as { evaluate(p: unknown, i: readonly (TensorData | null)[], o: readonly TensorData[]): void })
+        .evaluate(part.params, part.inputs.map(resolve), part.outputs.map((r) => resolve(r)!));
+    }
+  },
+};

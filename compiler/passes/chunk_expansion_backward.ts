@@ -1,0 +1,90 @@
+/**
+ * @fileoverview Replaces, in a training step, the run of backward nodes from a depthwise layer's input gradient into
+ * the 1x1 layer before it by one ExpansionBackward node (compiler/ops/train/expansion_backward.ts), which computes
+ * the gradient between them a chunk of channels at a time: a DepthwiseConv2DBackpropInput whose output only an
+ * ApplyMask reads, whose output only the 1x1 stride-1 layer's Conv2DBackpropInput, BiasUpdate or FoldedBiasUpdate and
+ * Conv2DWeightUpdate read (some of them). The chunks cost time (the
+ * gradient's chunk is gathered, the weight update dequantizes by table), so the compiler replaces only the run that
+ * holds the memory plan's peak (`at`; compiler/compile.ts), and keeps it only if the arena shrinks.
+ */
+import type { Graph, Node } from '../ir/graph.ts';
+import type { Part } from '../ops/train/expansion_backward.ts';
+import { partAttrs } from '../ops/train/expansion_backward.ts';
+
+const CONSUMERS: Readonly<Record<string, Part>> = {
+  Conv2DBackpropInput: 'inputGradient',
+  BiasUpdate: 'bias',
+  FoldedBiasUpdate: 'bias',
+  Conv2DWeightUpdate: 'weights',
+};
+/** The inputs a training op writes in place: the parameter it steps, and the random state its draws advance. */
+const UPDATES: Readonly<Record<string, readonly number[]>> = {
+  BiasUpdate: [1],
+  FoldedBiasUpdate: [1],
+  Conv2DWeightUpdate: [2, 4],
+  DepthwiseConv2DWeightUpdate: [2, 4],
+};
+
+/** A 1x1 stride-1 convolution's attributes (the weight update's and input gradient's window). */
+function pointwise(graph: Graph, node: Node): boolean {
+  const a = node.attrs;
+  const w = graph.tensors[node.inputs[node.op === 'Conv2DWeightUpdate' ? 2 : 1]!]!;
+  return w.shape.length === 4 && w.shape[1] === 1 && w.shape[2] === 1 && a['strideH'] === 1 && a['strideW'] === 1 && a['padTop'] === 0 && a['padLeft'] === 0;
+}
+
+export function chunkExpansionBackward(graph: Graph, options: { readonly at?: number } = {}): Graph {
+  const { nodes } = graph;
+  const readers = new Map<number, number[]>();
+  nodes.forEach((node, i) => node.inputs.forEach((id) => id >= 0 && readers.set(id, [...(readers.get(id) ?? []), i])));
+  const outputs = new Set(graph.outputs);
+  const only = (id: number): number[] => (outputs.has(id) ? [] : readers.get(id) ?? []);
+
+  for (let start = 0; start < nodes.length; start++) {
+    const depthwise = nodes[start]!;
+    if (depthwise.op !== 'DepthwiseConv2DBackpropInput') continue;
+    const [mask, ...more] = only(depthwise.outputs[0]!);
+    if (mask === undefined || more.length > 0 || nodes[mask]!.op !== 'ApplyMask' || nodes[mask]!.inputs[0] !== depthwise.outputs[0]) continue;
+    const consumers = only(nodes[mask]!.outputs[0]!);
+    const parts = consumers.map((i) => CONSUMERS[nodes[i]!.op]);
+    // One node per part; the input gradient before the weight step (it reads the weights before their step), the bias
+    // step anywhere (it touches neither).
+    const ordered = parts.every((p, k) => p !== undefined && parts.indexOf(p) === k) &&
+      (!parts.includes('weights') || !parts.includes('inputGradient') || parts.indexOf('inputGradient') < parts.indexOf('weights'));
+    const fromGradient = consumers.every((i) => nodes[i]!.inputs[0] === nodes[mask]!.outputs[0] && (nodes[i]!.op.endsWith('BiasUpdate') || pointwise(graph, nodes[i]!)));
+    if (consumers.length === 0 || !ordered || !fromGradient) continue;
+    const end = consumers[consumers.length - 1]!;
+    if (options.at !== undefined && (options.at < start || options.at > end)) continue;
+    // The other nodes among them (a gradient sum, the depthwise layer's own updates) move after the fused node: only
+    // where none of the run's nodes that followed one reads what it writes or writes what it reads.
+    const run = [start, mask, ...consumers];
+    const others = nodes.slice(start, end + 1).flatMap((_, k) => (run.includes(start + k) ? [] : [start + k]));
+    const writes = (n: Node): number[] => [...n.outputs, ...(UPDATES[n.op] ?? []).map((i) => n.inputs[i]!)];
+    const conflict = (x: number) => run.some((r) => r > x && (writes(nodes[x]!).some((id) => nodes[r]!.inputs.includes(id)) || writes(nodes[r]!).some((id) => nodes[x]!.inputs.includes(id))));
+    if (others.some(conflict)) continue;
+
+    const byPart = new Map<Part, Node>(consumers.map((i, k) => [parts[k]!, nodes[i]!]));
+    const p = byPart.get('inputGradient');
+    const b = byPart.get('bias');
+    const w = byPart.get('weights');
+    const fused: Node = {
+      id: depthwise.id,
+      op: 'ExpansionBackward',
+      inputs: [
+        depthwise.inputs[0]!, depthwise.inputs[1]!, nodes[mask]!.inputs[1]!, p?.inputs[1] ?? -1, p?.inputs[2] ?? -1,
+        b?.inputs[1] ?? -1, b?.inputs[2] ?? w?.inputs[3] ?? -1, w?.inputs[1] ?? -1, w?.inputs[2] ?? -1, w?.inputs[4] ?? -1,
+      ],
+      outputs: p ? [p.outputs[0]!] : [],
+      attrs: {
+        ...partAttrs('depthwise', depthwise),
+        ...partAttrs('mask', nodes[mask]!),
+        ...Object.assign({}, ...[...byPart].map(([part, node]) => partAttrs(part, node))),
+      },
+      origin: `${depthwise.origin} + ${nodes[end]!.origin} (by channel chunks)`,
+    };
+    // Backward nodes only: no inference node lies in the run, so indices past it move down by what it drops.
+    const index = (i: number): number => (i < start ? i : i - (run.length - 1));
+    const training = graph.training && { ...graph.training, inferenceNodes: graph.training.inferenceNodes.map(index) };
+    return { ...graph, nodes: [...nodes.slice(0, start), fused, ...others.map((i) => nodes[i]!), ...nodes.slice(end + 1)], ...(training ? { training } : {}) };
+  }
+  return graph;
+}

@@ -1,0 +1,56 @@
+/*
+ * ExpansionBackward (compiler/ops/train/expansion_backward.ts): the backward pass from a depthwise layer's output
+ * gradient into the 1x1 layer before it, `chunk` channels at a time; the port of
+ * runtime/c/kernels/expansion_backward_f32.c (see it for the parts, the absent ones and the scratch layout).
+ */
+import { bias_update_f32 } from "./bias_update_f32";
+import { conv2d_backprop_input_f32 } from "./conv2d_backprop_input_f32";
+import { conv2d_weight_update_f32 } from "./conv2d_weight_update_f32";
+import { depthwise_conv2d_backprop_input_f32 } from "./depthwise_conv2d_backprop_input_f32";
+import { folded_bias_update_f32 } from "./folded_bias_update_f32";
+
+export function expansion_backward_f32(
+  dy: usize, dw_w: usize, dw_scale: usize, mask: usize, w: usize, w_tail: usize, p_scale: usize, dx: usize, bias: usize,
+  b_inv: usize, b_offset_sum: usize, b_limit: usize, lr: usize, x: usize, w_update: usize, w_inv: usize, rng: usize,
+  scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32, out_h: i32, out_w: i32, filter_h: i32,
+  filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32,
+  p_in_c: i32, p_keep: i32, bias_kind: i32, x_c: i32, w_in_c: i32, w_keep: i32, x_zero_point: i32, x_scale_bits: i32,
+  chunk: i32,
+): void {
+  const outPixels = batches * out_h * out_w;
+  const pixels = batches * in_h * in_w;
+  const taps = filter_h * filter_w;
+  const dyChunk = scratch;
+  const wChunk = dyChunk + (<usize>(outPixels * chunk) << 2);
+  const g = wChunk + <usize>((taps * chunk + 3) / 4 * 4);
+  const updateScratch = g + (<usize>(pixels * chunk) << 2);
+  for (let c0 = 0; c0 < channels; c0 += chunk) {
+    const k = min(chunk, channels - c0);
+    for (let p = 0; p < outPixels; ++p) {
+      memory.copy(dyChunk + (<usize>(p * k) << 2), dy + (<usize>(p * channels + c0) << 2), <usize>k << 2);
+    }
+    for (let t = 0; t < taps; ++t) memory.copy(wChunk + <usize>(t * k), dw_w + <usize>(t * channels + c0), <usize>k);
+    depthwise_conv2d_backprop_input_f32(dyChunk, wChunk, dw_scale + (<usize>c0 << 2), g, 0, batches, in_h, in_w, k, out_h,
+      out_w, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left);
+    for (let p = 0; p < pixels; ++p) {
+      for (let j = 0; j < k; ++j) {
+        const i = p * channels + c0 + j;
+        if (((<i32>load<u8>(mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(g + (<usize>(p * k + j) << 2), 0);
+      }
+    }
+    if (dx != 0) {
+      conv2d_backprop_input_f32(g, w + <usize>(c0 * p_keep), w_tail != 0 ? w_tail + <usize>(c0 * (p_in_c - p_keep)) : 0,
+        p_scale + (<usize>c0 << 2), dx, batches, in_h, in_w, p_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, p_keep,
+        c0 > 0 ? 1 : 0);
+    }
+    if (bias_kind == 1) bias_update_f32(g, bias + (<usize>c0 << 2), b_inv + (<usize>c0 << 2), lr, pixels, k);
+    if (bias_kind == 2) {
+      folded_bias_update_f32(g, bias + (<usize>c0 << 2), b_inv + (<usize>c0 << 2), b_offset_sum + (<usize>c0 << 2),
+        b_limit + (<usize>c0 << 2), lr, pixels, k);
+    }
+    if (w_update != 0) {
+      conv2d_weight_update_f32(g, x, w_update + <usize>(c0 * w_in_c), w_inv + (<usize>c0 << 2), lr, rng, updateScratch,
+        batches, in_h, in_w, x_c, w_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, x_zero_point, x_scale_bits, w_keep, 1);
+    }
+  }
+}
