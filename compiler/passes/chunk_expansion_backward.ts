@@ -3,7 +3,8 @@
  * the 1x1 layer before it by one ExpansionBackward node (compiler/ops/train/expansion_backward.ts), which computes
  * the gradient between them a chunk of channels at a time: a DepthwiseConv2DBackpropInput whose output only an
  * ApplyMask reads, whose output only the 1x1 stride-1 layer's Conv2DBackpropInput, BiasUpdate or FoldedBiasUpdate and
- * Conv2DWeightUpdate read (some of them). The chunks cost time (the
+ * Conv2DWeightUpdate read (some of them); and in front, where the depthwise layer's output gradient comes from the 1x1
+ * projection after it (masked, read besides only by the depthwise bias step), those nodes too. The chunks cost time (the
  * gradient's chunk is gathered, the weight update dequantizes by table), so the compiler replaces only the run that
  * holds the memory plan's peak (`at`; compiler/compile.ts), and keeps it only if the arena shrinks.
  */
@@ -39,8 +40,28 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
   const outputs = new Set(graph.outputs);
   const only = (id: number): number[] => (outputs.has(id) ? [] : readers.get(id) ?? []);
 
-  for (let start = 0; start < nodes.length; start++) {
-    const depthwise = nodes[start]!;
+  const producer = new Map<number, number>();
+  nodes.forEach((node, i) => node.outputs.forEach((id) => producer.set(id, i)));
+
+  /**
+   * The depthwise layer's output gradient made by the projection after it, a pointwise Conv2DBackpropInput, masked by
+   * an ApplyMask and read besides the depthwise input gradient only by the depthwise layer's bias step: those nodes,
+   * or null.
+   */
+  const frontOf = (depthwise: Node): { projection: number; mask: number; bias: number | null } | null => {
+    const dy = depthwise.inputs[0]!;
+    const mask = producer.get(dy);
+    if (mask === undefined || nodes[mask]!.op !== 'ApplyMask') return null;
+    const projection = producer.get(nodes[mask]!.inputs[0]!);
+    if (projection === undefined || nodes[projection]!.op !== 'Conv2DBackpropInput' || !pointwise(graph, nodes[projection]!)) return null;
+    if (only(nodes[mask]!.inputs[0]!).length !== 1) return null;
+    const others = only(dy).filter((i) => nodes[i] !== depthwise);
+    if (others.length > 1 || others.some((i) => CONSUMERS[nodes[i]!.op] !== 'bias' || nodes[i]!.inputs[0] !== dy)) return null;
+    return { projection, mask, bias: others[0] ?? null };
+  };
+
+  for (let d = 0; d < nodes.length; d++) {
+    const depthwise = nodes[d]!;
     if (depthwise.op !== 'DepthwiseConv2DBackpropInput') continue;
     const [mask, ...more] = only(depthwise.outputs[0]!);
     if (mask === undefined || more.length > 0 || nodes[mask]!.op !== 'ApplyMask' || nodes[mask]!.inputs[0] !== depthwise.outputs[0]) continue;
@@ -52,34 +73,51 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
       (!parts.includes('weights') || !parts.includes('inputGradient') || parts.indexOf('inputGradient') < parts.indexOf('weights'));
     const fromGradient = consumers.every((i) => nodes[i]!.inputs[0] === nodes[mask]!.outputs[0] && (nodes[i]!.op.endsWith('BiasUpdate') || pointwise(graph, nodes[i]!)));
     if (consumers.length === 0 || !ordered || !fromGradient) continue;
-    const end = consumers[consumers.length - 1]!;
-    if (options.at !== undefined && (options.at < start || options.at > end)) continue;
-    // The other nodes among them (a gradient sum, the depthwise layer's own updates) move after the fused node: only
-    // where none of the run's nodes that followed one reads what it writes or writes what it reads.
-    const run = [start, mask, ...consumers];
-    const others = nodes.slice(start, end + 1).flatMap((_, k) => (run.includes(start + k) ? [] : [start + k]));
+    const end = Math.max(...consumers);
+    // The other nodes among the run's (a gradient sum, a layer's own updates) move after the fused node: only where
+    // none of the run's nodes that followed one reads what it writes or writes what it reads. With its front if it
+    // can, else without.
     const writes = (n: Node): number[] => [...n.outputs, ...(UPDATES[n.op] ?? []).map((i) => n.inputs[i]!)];
-    const conflict = (x: number) => run.some((r) => r > x && (writes(nodes[x]!).some((id) => nodes[r]!.inputs.includes(id)) || writes(nodes[r]!).some((id) => nodes[x]!.inputs.includes(id))));
-    if (others.some(conflict)) continue;
+    const movable = (run: readonly number[], start: number): number[] | null => {
+      const others = nodes.slice(start, end + 1).flatMap((_, k) => (run.includes(start + k) ? [] : [start + k]));
+      const conflict = (x: number) => run.some((r) => r > x && (writes(nodes[x]!).some((id) => nodes[r]!.inputs.includes(id)) || writes(nodes[r]!).some((id) => nodes[x]!.inputs.includes(id))));
+      return others.some(conflict) ? null : others;
+    };
+    const back = [d, mask, ...consumers];
+    const found = frontOf(depthwise);
+    const withFront = found && [found.projection, found.mask, ...(found.bias === null ? [] : [found.bias]), ...back];
+    const front = withFront && movable(withFront, found.projection) ? found : null;
+    const run = front ? withFront! : back;
+    const start = front ? front.projection : d;
+    if (options.at !== undefined && (options.at < start || options.at > end)) continue;
+    const others = movable(run, start);
+    if (!others) continue;
 
     const byPart = new Map<Part, Node>(consumers.map((i, k) => [parts[k]!, nodes[i]!]));
     const p = byPart.get('inputGradient');
     const b = byPart.get('bias');
     const w = byPart.get('weights');
+    const pr = front && nodes[front.projection]!;
+    const db = front?.bias === null || !front ? undefined : nodes[front.bias]!;
     const fused: Node = {
       id: depthwise.id,
       op: 'ExpansionBackward',
       inputs: [
-        depthwise.inputs[0]!, depthwise.inputs[1]!, nodes[mask]!.inputs[1]!, p?.inputs[1] ?? -1, p?.inputs[2] ?? -1,
-        b?.inputs[1] ?? -1, b?.inputs[2] ?? w?.inputs[3] ?? -1, w?.inputs[1] ?? -1, w?.inputs[2] ?? -1, w?.inputs[4] ?? -1,
+        pr ? pr.inputs[0]! : depthwise.inputs[0]!, depthwise.inputs[1]!, nodes[mask]!.inputs[1]!, p?.inputs[1] ?? -1, p?.inputs[2] ?? -1,
+        b?.inputs[1] ?? -1, b?.inputs[2] ?? w?.inputs[3] ?? db?.inputs[2] ?? -1, w?.inputs[1] ?? -1, w?.inputs[2] ?? -1, w?.inputs[4] ?? -1,
+        pr?.inputs[1] ?? -1, pr?.inputs[2] ?? -1, front ? nodes[front.mask]!.inputs[1]! : -1, db?.inputs[1] ?? -1,
       ],
       outputs: p ? [p.outputs[0]!] : [],
       attrs: {
+        ...(pr ? partAttrs('projection', pr) : {}),
+        ...(front ? partAttrs('depthwiseMask', nodes[front.mask]!) : {}),
+        ...(db ? partAttrs('depthwiseBias', db) : {}),
         ...partAttrs('depthwise', depthwise),
         ...partAttrs('mask', nodes[mask]!),
         ...Object.assign({}, ...[...byPart].map(([part, node]) => partAttrs(part, node))),
+        dequantizeByTable: false,
       },
-      origin: `${depthwise.origin} + ${nodes[end]!.origin} (by channel chunks)`,
+      origin: `${nodes[start]!.origin} + ${nodes[end]!.origin} (by channel chunks)`,
     };
     // Backward nodes only: no inference node lies in the run, so indices past it move down by what it drops.
     const index = (i: number): number => (i < start ? i : i - (run.length - 1));

@@ -59,8 +59,9 @@ test('mcunet-5fps 49kb, stride-2 block 10 (weights of its 1x1 layer trained): fu
   const graph = trainingGraph('mcunet-5fps', '49kb');
   const fused = fusedAt(graph, 'conv31_b10_dw');
   const node = fused.nodes.find((n) => n.op === 'ExpansionBackward')!;
-  assert.is(fused.nodes.length, graph.nodes.length - 4, 'depthwise gradient, mask, input gradient, bias and weight steps');
-  assert.match(node.origin, /conv31_b10_dw.*conv30_b10_pw1/);
+  assert.equal(partNodes(node).map((p) => p.part), ['projection', 'depthwiseMask', 'depthwiseBias', 'depthwise', 'mask', 'inputGradient', 'bias', 'weights']);
+  assert.is(fused.nodes.length, graph.nodes.length - 7);
+  assert.match(node.origin, /conv32_b10_pw2.*conv30_b10_pw1/);
   assert.equal(train(fused, 3), train(graph, 3));
 });
 
@@ -106,17 +107,25 @@ function block(stem: boolean): Graph {
 const work = mkdtempSync(join(tmpdir(), 'tinyforge-chunks-'));
 test.after(() => rmSync(work, { recursive: true, force: true }));
 
-/** Every layer's bias, and the weights of all but the depthwise one (whose weight steps would draw between the 1x1 layer's). */
-function allButDepthwiseWeights(model: Graph): Graph {
-  const layers = trainableLayers(model);
-  const plan = new Map(layers.map((l) => [l.nodeIndex, { bias: true, weightChannels: l.node.op === 'DepthwiseConv2D' ? 0 : l.channels }]));
-  return new TrainingStepBuilder(model, layers, plan, DEFAULT_SEED).build();
+/** Every layer's bias, and of each layer (by position) the first `channels(layer)` input channels of its weights. */
+function withWeights(channels: (position: number, all: number) => number): (model: Graph) => Graph {
+  return (model) => {
+    const layers = trainableLayers(model);
+    const plan = new Map(layers.map((l, i) => [l.nodeIndex, { bias: true, weightChannels: channels(i, l.channels) }]));
+    return new TrainingStepBuilder(model, layers, plan, DEFAULT_SEED).build();
+  };
 }
+// Layers with a stem: 0 stem, 1 expansion, 2 depthwise, 3 projection, 4 classifier; without, one less in front. The
+// depthwise layer's weights stay frozen: their steps would draw between the expansion's.
+const DEPTHWISE_FROZEN = (stem: boolean) => withWeights((i, all) => (i === (stem ? 2 : 1) ? 0 : all));
 
+// `front`: the projection's input gradient joins the run, unless its own weight steps would then draw after the
+// expansion's.
 const CASES = [
-  { stem: true, train: allButDepthwiseWeights, parts: 'input gradient, bias, weights' },
-  { stem: true, train: (m: Graph) => buildTrainingGraph(m, { update: 'bias-only' }), parts: 'input gradient, folded bias' },
-  { stem: false, train: allButDepthwiseWeights, parts: 'bias and weights of the first layer' },
+  { stem: true, train: DEPTHWISE_FROZEN(true), front: false, parts: 'input gradient, bias, weights' },
+  { stem: true, train: (m: Graph) => buildTrainingGraph(m, { update: 'bias-only' }), front: true, parts: 'projection in front; input gradient, folded bias' },
+  { stem: false, train: DEPTHWISE_FROZEN(false), front: false, parts: 'bias and weights of the first layer' },
+  { stem: true, train: withWeights((i, all) => [all, 0, 0, 10, all][i]!), front: true, parts: 'projection in front, its weights split at 10 of 24' },
 ] as const;
 
 test('the depthwise layer\'s own weight steps keep the run apart: their draws come before the 1x1 layer\'s', () => {
@@ -129,6 +138,8 @@ for (const c of CASES) {
   test(`built block (${c.parts}; 24 channels: a chunk of 16 and one of 8): host C and wasm train as the unfused reference`, async () => {
     const graph = c.train(block(c.stem));
     const fused = fusedAt(graph, '');
+    const parts = partNodes(fused.nodes.find((n) => n.op === 'ExpansionBackward')!).map((p) => p.part);
+    assert.is(parts.includes('projection'), c.front, parts.join());
     const random = new Random(3);
     const images = [0, 1].map(() => new Uint8Array(random.int8Array(400).buffer));
     const labels = [2, 7];

@@ -3,19 +3,25 @@
  * before it (an inverted bottleneck's expansion), a chunk of channels at a time, so that the gradient between them
  * (the expanded tensor's, in float32 the largest buffer of a training step) never exists whole. It stands for these
  * nodes of the training graph (made by passes/chunk_expansion_backward.ts), and computes exactly what they compute:
- * DepthwiseConv2DBackpropInput, ApplyMask (the 1x1 layer's output mask), then of the 1x1 layer any of
+ * optionally first the 1x1 projection after the depthwise layer (its Conv2DBackpropInput, the depthwise layer's
+ * output mask, its bias step), so that the depthwise layer's output gradient exists one chunk at a time too; then
+ * DepthwiseConv2DBackpropInput, ApplyMask (the expansion's output mask), then of the expansion any of
  * Conv2DBackpropInput (its input gradient), BiasUpdate or FoldedBiasUpdate, Conv2DWeightUpdate, run in that order
  * (the input gradient reads the weights before their step; the bias step touches neither).
  *
- * Why chunks change nothing: every one of those ops is separable by the expanded channel. The depthwise gradient, the
- * mask and the bias step of a channel read that channel only; a weight's step reads its own row; the input gradient
- * sums over the expanded channels in ascending order, which chunks in ascending order continue (the kernel's
- * accumulate mode); and the weight update draws its random numbers row after row, which the chunks keep. The
- * reference therefore runs the nodes whole, one after another, and every backend's chunks must equal it bit for bit.
+ * Why chunks change nothing: every one of those ops is separable by the expanded channel. The projection's input
+ * gradient of a channel sums over the projection's outputs, whichever channels are computed; the depthwise gradient,
+ * the masks and the bias steps of a channel read that channel only; a weight's step reads its own row; the
+ * expansion's input gradient sums over the expanded channels in ascending order, which chunks in ascending order
+ * continue (the kernel's accumulate mode); and the weight update draws its random numbers row after row, which the
+ * chunks keep. The reference therefore runs the nodes whole, one after another, and every backend's chunks must equal
+ * it bit for bit.
  *
- * Inputs, by position (-1 where the part is absent): [output gradient of the depthwise layer (masked), depthwise
- * weights, mask, 1x1 weights (read), frozen tail of the 1x1 weights, bias or folded bias, learning rate, saved input
- * of the 1x1 layer, 1x1 weights (updated), random state]. Output: the 1x1 layer's input gradient, if computed.
+ * Inputs, by position (-1 where the part is absent): [the projection's output gradient (masked) with a projection,
+ * else the depthwise layer's output gradient (masked), depthwise weights, expansion mask, expansion weights (read),
+ * their frozen tail, expansion bias or folded bias, learning rate, saved input of the expansion, expansion weights
+ * (updated), random state, projection weights, their frozen tail, depthwise output mask, depthwise bias or folded
+ * bias]. Output: the expansion's input gradient, if computed.
  */
 import type { TensorData } from '../../ir/dtype.ts';
 import { allocData } from '../../ir/dtype.ts';
@@ -31,7 +37,7 @@ import type { WeightUpdateParams } from './parameter_update.ts';
 import { biasUpdate, conv2dWeightUpdate, foldedBiasUpdate } from './parameter_update.ts';
 
 /** The parts, in the order they run on each chunk. */
-export const PARTS = ['depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
+export const PARTS = ['projection', 'depthwiseMask', 'depthwiseBias', 'depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
 export type Part = (typeof PARTS)[number];
 
 const OPS = {
@@ -45,7 +51,7 @@ const OPS = {
 type PartOp = keyof typeof OPS;
 
 /** Where a part's input or output lives: a position of the fused node's inputs or outputs, or a whole intermediate. */
-type Ref = { readonly input: number } | { readonly output: number } | { readonly intermediate: 'gradient' | 'masked' } | null;
+type Ref = { readonly input: number } | { readonly output: number } | { readonly intermediate: number } | null;
 
 interface PartParams {
   readonly op: PartOp;
@@ -56,8 +62,8 @@ interface PartParams {
 
 export interface ExpansionBackwardParams {
   readonly parts: readonly PartParams[];
-  /** Elements of the expanded gradient. */
-  readonly elements: number;
+  /** Elements of each gradient between the parts (the reference holds them whole), by tensor id. */
+  readonly intermediates: ReadonlyMap<number, number>;
 }
 
 const key = (part: Part, name: string): string => `${part}:${name}`;
@@ -98,8 +104,17 @@ function subContext(ctx: PrepareContext<object>, node: Node): PrepareContext<obj
 
 const tablesOf = (p: Prepared<unknown>): KernelArg[] => p.kernel!.args.filter((a) => a.kind === 'table');
 
-/** Channels per chunk: a multiple of four, as the kernels block channels. */
-export const CHUNK_CHANNELS = 16;
+/**
+ * Bytes of the chunk's two gradients (at the depthwise layer's output and input) a chunk may take: each chunk costs a
+ * pass of every part's loop overheads, so small maps take more channels at once.
+ */
+const CHUNK_BYTES = 8192;
+
+/** Channels per chunk: a multiple of four (the kernels block channels by four), at least 16. */
+export function chunkChannels(pixelsIn: number, pixelsOut: number, channels: number): number {
+  const fit = Math.floor(CHUNK_BYTES / ((pixelsIn + pixelsOut) * 4) / 4) * 4;
+  return Math.min(Math.max(fit, 16), Math.ceil(channels / 4) * 4);
+}
 
 export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwardParams> = {
   name: 'ExpansionBackward',
@@ -110,13 +125,12 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
   prepare(ctx) {
     const parts = partNodes(ctx.node as Node);
     const byPart = new Map(parts.map(({ part, node }) => [part, node]));
-    const [gradient, masked] = [byPart.get('depthwise')!.outputs[0]!, byPart.get('mask')!.outputs[0]!];
     const inputs = ctx.node.inputs;
     const outputs = ctx.node.outputs;
+    const intermediates = new Map(parts.flatMap(({ node }) => node.outputs).filter((id) => !outputs.includes(id)).map((id) => [id, elementCount(ctx.graph.tensors[id]!.shape)]));
     const refOf = (id: number): Ref => {
       if (id < 0) return null;
-      if (id === gradient) return { intermediate: 'gradient' };
-      if (id === masked) return { intermediate: 'masked' };
+      if (intermediates.has(id)) return { intermediate: id };
       const input = inputs.indexOf(id);
       if (input >= 0) return { input };
       const output = outputs.indexOf(id);
@@ -125,6 +139,10 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     };
     const prepared = new Map(parts.map(({ part, node }) => [part, OPS[node.op as PartOp].prepare(subContext(ctx, node) as never) as Prepared<unknown>]));
     const d = prepared.get('depthwise')!.params as BackpropInputParams;
+    const projection = prepared.get('projection');
+    const pr = projection?.params as BackpropInputParams | undefined;
+    const dwBias = prepared.get('depthwiseBias');
+    const dwFolded = byPart.get('depthwiseBias')?.op === 'FoldedBiasUpdate';
     const p = prepared.get('inputGradient');
     const pp = p?.params as BackpropInputParams | undefined;
     const b = prepared.get('bias');
@@ -133,21 +151,25 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     const wp = w?.params as WeightUpdateParams | undefined;
     const pointwise = (q: { filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number }) =>
       q.filterH === 1 && q.filterW === 1 && q.strideH === 1 && q.strideW === 1 && q.padTop === 0 && q.padLeft === 0;
-    if ((pp && !pointwise(pp)) || (wp && !pointwise(wp))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
+    if ((pp && !pointwise(pp)) || (wp && !pointwise(wp)) || (pr && !pointwise(pr))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
 
-    const chunk = CHUNK_CHANNELS;
     const pixels = d.batches * d.inH * d.inW;
-    const [pTables, bTables, wTables] = [p, b, w].map((x) => (x ? tablesOf(x) : []));
+    const chunk = chunkChannels(pixels, d.batches * d.outH * d.outW, d.inC);
+    const [pTables, bTables, wTables, prTables, dbTables] = [p, b, w, projection, dwBias].map((x) => (x ? tablesOf(x) : []));
     const absentFloats = arg.absent('float32', false);
     const input = (i: number, write = false): KernelArg => ({ kind: 'tensor', tensor: inputs[i]!, write });
-    const present = (i: number, dtype: 'int8' | 'int32' | 'float32', write = false): KernelArg => (inputs[i]! >= 0 ? input(i, write) : arg.absent(dtype, write));
+    const present = (i: number, dtype: 'int8' | 'uint8' | 'int32' | 'float32', write = false): KernelArg => (inputs[i]! >= 0 ? input(i, write) : arg.absent(dtype, write));
+    const roundUp4 = (n: number) => Math.ceil(n / 4) * 4;
+    // The weight step's scratch: the saved input dequantized once for all chunks, or (at the memory peak) its table.
+    const byTable = ctx.node.attrs['dequantizeByTable'] === true;
+    const updateScratch = wp ? ((byTable ? 256 + pixels * 4 : pixels * wp.keep) + 3 * wp.keep) * 4 : 0;
     const scratchBytes =
-      d.batches * d.outH * d.outW * chunk * 4 + Math.ceil((d.filterH * d.filterW * chunk) / 4) * 4 + pixels * chunk * 4 +
-      (wp ? (256 + pixels * 4 + 3 * wp.keep) * 4 : 0);
+      d.batches * d.outH * d.outW * chunk * 4 + roundUp4(d.filterH * d.filterW * chunk) + pixels * chunk * 4 + updateScratch +
+      (pr ? roundUp4(pr.outC * chunk) : 0);
     return {
       params: {
         parts: parts.map(({ part, node }) => ({ op: node.op as PartOp, params: prepared.get(part)!.params, inputs: node.inputs.map(refOf), outputs: node.outputs.map(refOf) })),
-        elements: elementCount(ctx.graph.tensors[gradient]!.shape),
+        intermediates,
       },
       kernel: {
         name: 'expansion_backward_f32',
@@ -157,10 +179,13 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
           present(5, 'int32', true), bTables[0] ?? absentFloats, bTables[1] ?? arg.absent('int32', false), bTables[2] ?? arg.absent('int32', false),
           present(6, 'float32'),
           present(7, 'int8'), present(8, 'int8', true), wTables[0] ?? absentFloats, present(9, 'int32', true),
+          present(10, 'int8'), present(11, 'int8'), prTables[0] ?? absentFloats, present(12, 'uint8'),
+          present(13, 'int32', true), dbTables[0] ?? absentFloats, dbTables[1] ?? arg.absent('int32', false), dbTables[2] ?? arg.absent('int32', false),
           arg.scratch(),
           ...[d.batches, d.inH, d.inW, d.inC, d.outH, d.outW, d.filterH, d.filterW, d.strideH, d.strideW, d.dilationH, d.dilationW, d.padTop, d.padLeft,
             pp?.inC ?? 0, pp?.keep ?? pp?.inC ?? 0, b ? (folded ? 2 : 1) : 0,
             wp?.savedChannels ?? 0, wp?.inC ?? 0, wp?.keep ?? 0, wp?.inputZeroPoint ?? 0, wp ? floatBits(wp.inputScale) : 0,
+            pr?.outC ?? 0, pr?.keep ?? pr?.inC ?? 0, dwBias ? (dwFolded ? 2 : 1) : 0, byTable ? 1 : 0,
             chunk].map(arg.int),
         ],
         uses: ['depthwise_conv2d_backprop_input_f32', 'conv2d_backprop_input_f32', 'bias_update_f32', 'folded_bias_update_f32', 'conv2d_weight_update_f32'],
@@ -170,14 +195,19 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     };
   },
 
+  withLessScratch(node) {
+    const updatesWeights = node.attrs['weights:op'] !== undefined;
+    return updatesWeights && node.attrs['dequantizeByTable'] !== true ? { ...node, attrs: { ...node.attrs, dequantizeByTable: true } } : null;
+  },
+
   /** The nodes whole, one after another. */
   evaluate(params, inputs, outputs) {
-    const intermediates = { gradient: allocData('float32', params.elements), masked: allocData('float32', params.elements) };
+    const intermediates = new Map([...params.intermediates].map(([id, elements]) => [id, allocData('float32', elements)]));
     const resolve = (r: Ref): TensorData | null => {
       if (r === null) return null;
       if ('input' in r) return inputs[r.input] ?? null;
       if ('output' in r) return outputs[r.output]!;
-      return intermediates[r.intermediate];
+      return intermediates.get(r.intermediate)!;
     };
     for (const part of params.parts) {
       (OPS[part.op] as { evaluate(p: unknown, i: readonly (TensorData | null)[], o: readonly TensorData[]): void })

@@ -2,8 +2,9 @@
  * Conv2DWeightUpdate (compiler/ops/train/parameter_update.ts): the weights of input channels ic < keep, OHWI, each
  * updated in place as soon as its gradient is summed (no gradient buffer), one random draw per weight in
  * (oc, ky, kx, ic) order. `rng` is the uint32 xorshift state. A fully connected layer is the 1x1 case. The saved
- * input's first keep channels are dequantized once into scratch ([pixel][keep] f32), as the C kernel does; with
- * by_table, scratch holds instead the dequantized value of each of the 256 codes (f32, at code + 128).
+ * input's first keep channels are dequantized once into scratch ([pixel][keep] f32), as the C kernel does, with
+ * `dequantize` 0; with 1, scratch holds instead the dequantized value of each of the 256 codes (f32, at code + 128);
+ * with 2, it still holds the copy an earlier call on the same input made.
  */
 import { applyWeightStep } from "./weight_update";
 
@@ -11,15 +12,15 @@ export function conv2d_weight_update_f32(
   dy: usize, x: usize, w: usize, inv_w_scale: usize, lr: usize, rng: usize, scratch: usize, batches: i32, in_h: i32,
   in_w: i32, x_c: i32, in_c: i32, out_h: i32, out_w: i32, out_c: i32, filter_h: i32, filter_w: i32, stride_h: i32,
   stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32, x_zero_point: i32, x_scale_bits: i32,
-  keep: i32, by_table: i32,
+  keep: i32, dequantize: i32,
 ): void {
   const rate = load<f32>(lr);
   const xScale = reinterpret<f32>(x_scale_bits);
   const pixels = batches * in_h * in_w;
-  const byTable = by_table != 0;
+  const byTable = dequantize == 1;
   if (byTable) {
     for (let code = -128; code < 128; ++code) store<f32>(scratch + (<usize>(code + 128) << 2), <f32>(code - x_zero_point) * xScale);
-  } else {
+  } else if (dequantize == 0) {
     for (let q = 0; q < pixels; ++q) {
       for (let ic = 0; ic < keep; ++ic) {
         const v = <f32>(<i32>load<i8>(x + <usize>(q * x_c + ic)) - x_zero_point) * xScale;

@@ -12,10 +12,11 @@ import { folded_bias_update_f32 } from "./folded_bias_update_f32";
 export function expansion_backward_f32(
   dy: usize, dw_w: usize, dw_scale: usize, mask: usize, w: usize, w_tail: usize, p_scale: usize, dx: usize, bias: usize,
   b_inv: usize, b_offset_sum: usize, b_limit: usize, lr: usize, x: usize, w_update: usize, w_inv: usize, rng: usize,
-  scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32, out_h: i32, out_w: i32, filter_h: i32,
+  pr_w: usize, pr_tail: usize, pr_scale: usize, dw_mask: usize, dw_bias: usize, db_inv: usize, db_offset_sum: usize,
+  db_limit: usize, scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32, out_h: i32, out_w: i32, filter_h: i32,
   filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32,
   p_in_c: i32, p_keep: i32, bias_kind: i32, x_c: i32, w_in_c: i32, w_keep: i32, x_zero_point: i32, x_scale_bits: i32,
-  chunk: i32,
+  pr_out_c: i32, pr_keep: i32, dw_bias_kind: i32, by_table: i32, chunk: i32,
 ): void {
   const outPixels = batches * out_h * out_w;
   const pixels = batches * in_h * in_w;
@@ -24,10 +25,35 @@ export function expansion_backward_f32(
   const wChunk = dyChunk + (<usize>(outPixels * chunk) << 2);
   const g = wChunk + <usize>((taps * chunk + 3) / 4 * 4);
   const updateScratch = g + (<usize>(pixels * chunk) << 2);
+  const updateFloats = (by_table != 0 ? 256 + pixels * 4 : pixels * w_keep) + 3 * w_keep;
+  const prChunk = updateScratch + (w_update != 0 ? <usize>(updateFloats * 4) : 0);
   for (let c0 = 0; c0 < channels; c0 += chunk) {
     const k = min(chunk, channels - c0);
-    for (let p = 0; p < outPixels; ++p) {
-      memory.copy(dyChunk + (<usize>(p * k) << 2), dy + (<usize>(p * channels + c0) << 2), <usize>k << 2);
+    if (pr_w != 0) {
+      for (let o = 0; o < pr_out_c; ++o) {
+        for (let j = 0; j < k; ++j) {
+          const c = c0 + j;
+          const from = c < pr_keep ? pr_w + <usize>(o * pr_keep + c) : pr_tail + <usize>(o * (channels - pr_keep) + c - pr_keep);
+          store<i8>(prChunk + <usize>(o * k + j), load<i8>(from));
+        }
+      }
+      conv2d_backprop_input_f32(dy, prChunk, 0, pr_scale, dyChunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c, 1, 1, 1,
+        1, 1, 1, 0, 0, k, 0);
+      for (let p = 0; p < outPixels; ++p) {
+        for (let j = 0; j < k; ++j) {
+          const i = p * channels + c0 + j;
+          if (((<i32>load<u8>(dw_mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(dyChunk + (<usize>(p * k + j) << 2), 0);
+        }
+      }
+      if (dw_bias_kind == 1) bias_update_f32(dyChunk, dw_bias + (<usize>c0 << 2), db_inv + (<usize>c0 << 2), lr, outPixels, k);
+      if (dw_bias_kind == 2) {
+        folded_bias_update_f32(dyChunk, dw_bias + (<usize>c0 << 2), db_inv + (<usize>c0 << 2), db_offset_sum + (<usize>c0 << 2),
+          db_limit + (<usize>c0 << 2), lr, outPixels, k);
+      }
+    } else {
+      for (let p = 0; p < outPixels; ++p) {
+        memory.copy(dyChunk + (<usize>(p * k) << 2), dy + (<usize>(p * channels + c0) << 2), <usize>k << 2);
+      }
     }
     for (let t = 0; t < taps; ++t) memory.copy(wChunk + <usize>(t * k), dw_w + <usize>(t * channels + c0), <usize>k);
     depthwise_conv2d_backprop_input_f32(dyChunk, wChunk, dw_scale + (<usize>c0 << 2), g, 0, batches, in_h, in_w, k, out_h,
@@ -50,7 +76,8 @@ export function expansion_backward_f32(
     }
     if (w_update != 0) {
       conv2d_weight_update_f32(g, x, w_update + <usize>(c0 * w_in_c), w_inv + (<usize>c0 << 2), lr, rng, updateScratch,
-        batches, in_h, in_w, x_c, w_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, x_zero_point, x_scale_bits, w_keep, 1);
+        batches, in_h, in_w, x_c, w_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, x_zero_point, x_scale_bits, w_keep,
+        by_table != 0 ? 1 : c0 == 0 ? 0 : 2);
     }
   }
 }

@@ -13,9 +13,11 @@
  * output channels at once, so each x_real load serves four of them; the draws stay in weight order because the
  * gradients of the second to fourth rows wait in scratch (after x_real, 3 * keep floats) until the first row is done.
  *
- * With by_table (only for a 1x1 stride-1 layer; the compiler sets it where the copy would sit at the memory peak) scratch holds no copy: x_real of each of the 256 codes
- * goes into a table, from which the four input channels a block reads are dequantized for all pixels right before
- * it (after the table, pixels * 4 floats; then the pending rows). Same values, same sums, less memory, more work.
+ * `dequantize` says where x_real comes from: 0, the copy above, made by this call; 1 (a 1x1 stride-1 layer only),
+ * no copy but x_real of each of the 256 codes in a table, from which the four input channels a block reads are
+ * dequantized for all pixels right before it (after the table, pixels * 4 floats; then the pending rows): less
+ * memory, more work; 2, the copy that an earlier call on the same input left in scratch (a layer updated a chunk of
+ * output channels at a time).
  */
 #include <stddef.h>
 #include "tf_kernels.h"
@@ -138,9 +140,9 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
                               int32_t in_c, int32_t out_h, int32_t out_w, int32_t out_c, int32_t filter_h,
                               int32_t filter_w, int32_t stride_h, int32_t stride_w, int32_t dilation_h,
                               int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t x_zero_point,
-                              int32_t x_scale_bits, int32_t keep, int32_t by_table) {
+                              int32_t x_scale_bits, int32_t keep, int32_t dequantize) {
   float *const x_real = (float *)scratch;
-  const struct conv_update_window s = {dy, x_real, by_table ? 4 : keep, batches, in_h, in_w, keep, out_h, out_w, out_c,
+  const struct conv_update_window s = {dy, x_real, dequantize == 1 ? 4 : keep, batches, in_h, in_w, keep, out_h, out_w, out_c,
                                        stride_h, stride_w, pad_top, pad_left};
   const int32_t in_pixels = batches * in_h * in_w;
   const int pointwise = filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 &&
@@ -148,15 +150,17 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
   const float x_scale = tf_f32_from_bits(x_scale_bits);
   const float rate = lr[0];
   int8_t *tap = w;
-  if (by_table) {
+  if (dequantize == 1) {
     float *const table = (float *)scratch;
     for (int32_t code = -128; code < 128; ++code) table[code + 128] = (float)(code - x_zero_point) * x_scale;
     pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, table + 256 + in_pixels * 4, x, x_c, table,
                      table + 256);
     return;
   }
-  for (int32_t q = 0; q < in_pixels; ++q) {
-    for (int32_t ic = 0; ic < keep; ++ic) x_real[q * keep + ic] = (float)((int32_t)x[q * x_c + ic] - x_zero_point) * x_scale;
+  if (dequantize == 0) {
+    for (int32_t q = 0; q < in_pixels; ++q) {
+      for (int32_t ic = 0; ic < keep; ++ic) x_real[q * keep + ic] = (float)((int32_t)x[q * x_c + ic] - x_zero_point) * x_scale;
+    }
   }
   if (pointwise) {
     pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, x_real + in_pixels * keep, x, x_c, NULL, NULL);

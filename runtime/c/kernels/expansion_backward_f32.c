@@ -1,13 +1,18 @@
 /*
  * The backward pass from a depthwise layer's output gradient into the 1x1 layer before it, `chunk` channels at a time
- * (compiler/ops/train/expansion_backward.ts): per chunk, the depthwise input gradient of those channels (their output
- * gradient and weights gathered first), the 1x1 layer's output mask, then that layer's input gradient (sums continued
- * over the chunks), bias step and weight rows' steps. The gradient between the layers exists one chunk at a time.
- * Absent parts: dx NULL (no input gradient), bias_kind 0 (no bias step; 1 bias, 2 folded bias), w_update NULL (no
- * weight step). Every part is its own kernel, so each element comes out as the unchunked nodes compute it.
+ * (compiler/ops/train/expansion_backward.ts): per chunk, the depthwise layer's output gradient of those channels
+ * (with a projection after the depthwise layer, pr_w: its input gradient of those channels, from their columns of its
+ * weights, masked by dw_mask and stepping the depthwise bias; else gathered from dy), the depthwise input gradient
+ * (their weights gathered), the 1x1 layer's output mask, then that layer's input gradient (sums continued over the
+ * chunks), bias step and weight rows' steps. The gradients between the layers exist one chunk at a time. Absent parts:
+ * dx NULL (no input gradient), bias_kind / dw_bias_kind 0 (no bias step; 1 bias, 2 folded bias), w_update NULL (no
+ * weight step), pr_w NULL (no projection). Every part is its own kernel, so each element comes out as the unchunked
+ * nodes compute it.
  *
- * Scratch: the chunk's output gradient (out pixels x chunk floats), its depthwise weights (taps x chunk bytes, rounded
- * up to 4), its gradient (pixels x chunk floats), then the weight update's scratch (its table of codes).
+ * Scratch: the chunk's depthwise output gradient (out pixels x chunk floats), its depthwise weights (taps x chunk bytes,
+ * rounded up to 4), its expansion output gradient (pixels x chunk floats), the weight update's scratch (the saved
+ * input dequantized by the first chunk's call and read by the others', or with by_table its table of codes), the
+ * chunk's projection weight columns (pr_out_c x chunk bytes).
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -37,12 +42,15 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
 void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw_scale, const uint8_t *mask,
                             const int8_t *w, const int8_t *w_tail, const float *p_scale, float *dx, int32_t *bias,
                             const float *b_inv, const int32_t *b_offset_sum, const int32_t *b_limit, const float *lr,
-                            const int8_t *x, int8_t *w_update, const float *w_inv, int32_t *rng, void *scratch,
+                            const int8_t *x, int8_t *w_update, const float *w_inv, int32_t *rng, const int8_t *pr_w,
+                            const int8_t *pr_tail, const float *pr_scale, const uint8_t *dw_mask, int32_t *dw_bias,
+                            const float *db_inv, const int32_t *db_offset_sum, const int32_t *db_limit, void *scratch,
                             int32_t batches, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                             int32_t out_w, int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
                             int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t p_in_c,
                             int32_t p_keep, int32_t bias_kind, int32_t x_c, int32_t w_in_c, int32_t w_keep,
-                            int32_t x_zero_point, int32_t x_scale_bits, int32_t chunk) {
+                            int32_t x_zero_point, int32_t x_scale_bits, int32_t pr_out_c, int32_t pr_keep,
+                            int32_t dw_bias_kind, int32_t by_table, int32_t chunk) {
   const int32_t out_pixels = batches * out_h * out_w;
   const int32_t pixels = batches * in_h * in_w;
   const int32_t taps = filter_h * filter_w;
@@ -50,9 +58,32 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
   int8_t *const w_chunk = (int8_t *)(dy_chunk + out_pixels * chunk);
   float *const g = (float *)(w_chunk + (taps * chunk + 3) / 4 * 4);
   void *const update_scratch = g + pixels * chunk;
+  const int32_t update_floats = (by_table ? 256 + pixels * 4 : pixels * w_keep) + 3 * w_keep;
+  int8_t *const pr_chunk = (int8_t *)update_scratch + (w_update != NULL ? update_floats * 4 : 0);
   for (int32_t c0 = 0; c0 < channels; c0 += chunk) {
     const int32_t k = channels - c0 < chunk ? channels - c0 : chunk;
-    for (int32_t p = 0; p < out_pixels; ++p) memcpy(dy_chunk + p * k, dy + p * channels + c0, (size_t)k * sizeof(float));
+    if (pr_w != NULL) {
+      for (int32_t o = 0; o < pr_out_c; ++o) {
+        for (int32_t j = 0; j < k; ++j) {
+          const int32_t c = c0 + j;
+          pr_chunk[o * k + j] = c < pr_keep ? pr_w[o * pr_keep + c] : pr_tail[o * (channels - pr_keep) + c - pr_keep];
+        }
+      }
+      conv2d_backprop_input_f32(dy, pr_chunk, NULL, pr_scale, dy_chunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c,
+                                1, 1, 1, 1, 1, 1, 0, 0, k, 0);
+      for (int32_t p = 0; p < out_pixels; ++p) {
+        for (int32_t j = 0; j < k; ++j) {
+          const int32_t i = p * channels + c0 + j;
+          if (!((dw_mask[i >> 3] >> (i & 7)) & 1)) dy_chunk[p * k + j] = 0.0f;
+        }
+      }
+      if (dw_bias_kind == 1) bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, lr, out_pixels, k);
+      if (dw_bias_kind == 2) {
+        folded_bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, db_offset_sum + c0, db_limit + c0, lr, out_pixels, k);
+      }
+    } else {
+      for (int32_t p = 0; p < out_pixels; ++p) memcpy(dy_chunk + p * k, dy + p * channels + c0, (size_t)k * sizeof(float));
+    }
     for (int32_t t = 0; t < taps; ++t) memcpy(w_chunk + t * k, dw_w + t * channels + c0, (size_t)k);
     depthwise_conv2d_backprop_input_f32(dy_chunk, w_chunk, dw_scale + c0, g, NULL, batches, in_h, in_w, k, out_h, out_w,
                                         filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top,
@@ -73,7 +104,7 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
     if (w_update != NULL) {
       conv2d_weight_update_f32(g, x, w_update + c0 * w_in_c, w_inv + c0, lr, rng, update_scratch, batches, in_h, in_w,
                                x_c, w_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, x_zero_point, x_scale_bits, w_keep,
-                               1);
+                               by_table ? 1 : c0 == 0 ? 0 : 2);
     }
   }
 }
