@@ -3,10 +3,11 @@
  * the 1x1 layer before it by one ExpansionBackward node (compiler/ops/train/expansion_backward.ts), which computes
  * the gradient between them a chunk of channels at a time: a DepthwiseConv2DBackpropInput whose output only an
  * ApplyMask reads, whose output only the 1x1 stride-1 layer's Conv2DBackpropInput, BiasUpdate or FoldedBiasUpdate and
- * Conv2DWeightUpdate read (some of them); and in front, where the depthwise layer's output gradient comes from the 1x1
- * projection after it (masked, read besides only by the depthwise bias step), those nodes too. The chunks cost time (the
- * gradient's chunk is gathered, the weight update dequantizes by table), so the compiler replaces only the run that
- * holds the memory plan's peak (`at`; compiler/compile.ts), and keeps it only if the arena shrinks.
+ * Conv2DWeightUpdate read (some of them); and in front, where the depthwise layer's output gradient comes from the
+ * 1x1 projection after it (masked, read besides only by the depthwise bias step), those nodes too. The chunks cost
+ * time (every part's loop overheads once per chunk, the projection's weight columns gathered), so the compiler
+ * replaces only the run that holds the memory plan's peak (`at`; compiler/compile.ts), and keeps it only if the arena
+ * shrinks.
  */
 import type { Graph, Node } from '../ir/graph.ts';
 import type { Part } from '../ops/train/expansion_backward.ts';
@@ -26,7 +27,7 @@ const UPDATES: Readonly<Record<string, readonly number[]>> = {
   DepthwiseConv2DWeightUpdate: [2, 4],
 };
 
-/** A 1x1 stride-1 convolution's attributes (the weight update's and input gradient's window). */
+/** Whether the node (an input gradient or weight step) belongs to a 1x1 stride-1 convolution. */
 function pointwise(graph: Graph, node: Node): boolean {
   const a = node.attrs;
   const w = graph.tensors[node.inputs[node.op === 'Conv2DWeightUpdate' ? 2 : 1]!]!;
