@@ -81,17 +81,18 @@ export const REPORT_FILE = 'report.txt';
 /** Analysis only: what `inspect` shows. */
 export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
   const options = { rounding: settings.rounding };
-  const { prepared, plan } = withLessScratchAtPeak(planWithFusion(graph, options), options);
+  const { prepared, plan } = withLessScratchAtPeak(planWithRewrites(graph, options), options);
   const report = buildReport(prepared, plan, settings.board);
   return { prepared, plan, report };
 }
 
 /**
- * Fuses the inverted bottleneck at the memory peak, again while the new peak sits in one (fuse_bottlenecks.ts), and
- * keeps the first graph with the smallest arena: streaming costs a few per cent of time, so a fusion stays only if it
- * (with the ones after it, when two peaks are level) shrinks the arena.
+ * Rewrites the graph where the memory plan peaks (an inverted bottleneck streamed, fuse_bottlenecks.ts, or a training
+ * step's backward through one chunked, chunk_expansion_backward.ts), again while the new peak sits in such a place,
+ * and keeps the first graph with the smallest arena: rewrites cost time, so one stays only if it (with the ones after
+ * it: a rewrite can move the peak to a place the next one lowers) shrinks the arena.
  */
-function planWithFusion(graph: Graph, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+function planWithRewrites(graph: Graph, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
   let prepared = prepareGraph(graph, options);
   let plan = planMemory(prepared);
   let best = { prepared, plan };
@@ -101,7 +102,6 @@ function planWithFusion(graph: Graph, options: CompileOptions): { prepared: Prep
     if (fused === current) return best;
     prepared = prepareGraph(fused, options);
     plan = planMemory(prepared);
-    if (plan.arenaBytes > best.plan.arenaBytes) return best;
     if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
   }
 }
