@@ -34,7 +34,7 @@ import { applyMask } from './mask.ts';
 import type { BackpropInputParams } from './backprop_input.ts';
 import { conv2dBackpropInput, depthwiseConv2dBackpropInput } from './backprop_input.ts';
 import type { WeightUpdateParams } from './parameter_update.ts';
-import { biasUpdate, conv2dWeightUpdate, foldedBiasUpdate } from './parameter_update.ts';
+import { biasUpdate, conv2dWeightUpdate, foldedBiasUpdate, isPointwise } from './parameter_update.ts';
 
 /** The parts, in the order they run on each chunk. */
 export const PARTS = ['projection', 'depthwiseMask', 'depthwiseBias', 'depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
@@ -149,9 +149,7 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     const folded = byPart.get('bias')?.op === 'FoldedBiasUpdate';
     const w = prepared.get('weights');
     const wp = w?.params as WeightUpdateParams | undefined;
-    const pointwise = (q: { filterH: number; filterW: number; strideH: number; strideW: number; padTop: number; padLeft: number }) =>
-      q.filterH === 1 && q.filterW === 1 && q.strideH === 1 && q.strideW === 1 && q.padTop === 0 && q.padLeft === 0;
-    if ((pp && !pointwise(pp)) || (wp && !pointwise(wp)) || (pr && !pointwise(pr))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
+    if ([pp, wp, pr].some((q) => q && !isPointwise(q))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
 
     const pixels = d.batches * d.inH * d.inW;
     const chunk = chunkChannels(pixels, d.batches * d.outH * d.outW, d.inC);

@@ -139,7 +139,7 @@ export interface WeightUpdateParams extends ConvDims, WindowAttrs {
 }
 
 /** A 1x1 stride-1 layer or a fully connected one: pixel p of dy is pixel p of x. */
-function isPointwise(p: WeightUpdateParams): boolean {
+export function isPointwise(p: ConvDims & WindowAttrs): boolean {
   return p.filterH === 1 && p.filterW === 1 && p.strideH === 1 && p.strideW === 1 && p.padTop === 0 && p.padLeft === 0 && p.inH === p.outH && p.inW === p.outW;
 }
 
