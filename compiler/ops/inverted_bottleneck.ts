@@ -22,8 +22,8 @@ import { allocData } from '../ir/dtype.ts';
 import type { AttrValue, Node, Tensor } from '../ir/graph.ts';
 import { describeNode, describeTensor } from '../ir/graph.ts';
 import { InvalidModelError } from '../errors.ts';
-import type { KernelArg, KernelCall, OpDef, OutputType, PrepareContext, Prepared } from './op.ts';
-import { arg } from './op.ts';
+import type { KernelArg, KernelCall, OpDef, OutputType, Prepared } from './op.ts';
+import { arg, partContext } from './op.ts';
 import { requireInt8 } from './common/checks.ts';
 import type { Conv2DAttrs, Conv2DParams } from './conv2d.ts';
 import { conv2d, nhwc } from './conv2d.ts';
@@ -92,11 +92,6 @@ function layerNodes(node: Node<InvertedBottleneckAttrs>): { expand: Node<Conv2DA
     depthwise: sub<DepthwiseConv2DAttrs>('depthwise', 'DepthwiseConv2D', [dwInput, dw!, db!], hasProject(a) ? a.depthwiseOutput : output),
     project: hasProject(a) ? sub<Conv2DAttrs>('project', 'Conv2D', [a.depthwiseOutput, pw!, pb!], output) : null,
   };
-}
-
-function subContext<A extends object>(ctx: PrepareContext<InvertedBottleneckAttrs>, node: Node<A>): PrepareContext<A> {
-  const tensor = (id: number): Tensor | null => (id < 0 ? null : ctx.graph.tensors[id]!);
-  return { graph: ctx.graph, node, inputs: node.inputs.map(tensor), outputs: node.outputs.map((id) => ctx.graph.tensors[id]!), options: ctx.options };
 }
 
 /** The compile-time tables (biases, multipliers, shifts) of a layer's own kernel call, in its order. */
@@ -228,9 +223,9 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
         throw new InvalidModelError(`${describeNode(ctx.node as Node)}: input ${describeTensor(input)} is not the NCHW form of [${x.join('x')}]`);
       }
     }
-    const expand = nodes.expand && conv2d.prepare(subContext(ctx, nodes.expand));
-    const depthwise = depthwiseConv2d.prepare(subContext(ctx, nodes.depthwise));
-    const project = nodes.project && conv2d.prepare(subContext(ctx, nodes.project));
+    const expand = nodes.expand && conv2d.prepare(partContext(ctx, nodes.expand));
+    const depthwise = depthwiseConv2d.prepare(partContext(ctx, nodes.depthwise));
+    const project = nodes.project && conv2d.prepare(partContext(ctx, nodes.project));
     const expandTables = expand ? tablesOf(expand.kernel, ['conv2d_1x1_s8', 'conv2d_s8'], nodes.expand!) : [];
     const depthwiseTables = tablesOf(depthwise.kernel, ['depthwise_conv2d_s8'], nodes.depthwise);
     const projectTables = project ? tablesOf(project.kernel, ['conv2d_1x1_s8'], nodes.project!) : [];

@@ -112,6 +112,12 @@ export interface OpDef<A extends object = object, P = unknown> {
   withLessScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
 }
 
+/** The context in which a fused operator prepares one of the nodes it stands for: the same graph and options. */
+export function partContext<A extends object>(ctx: PrepareContext<object>, node: Node<A>): PrepareContext<A> {
+  const tensor = (id: number): Tensor | null => (id < 0 ? null : ctx.graph.tensors[id]!);
+  return { graph: ctx.graph, node, inputs: node.inputs.map(tensor), outputs: node.outputs.map((id) => ctx.graph.tensors[id]!), options: ctx.options };
+}
+
 /** Shorthand for kernel arguments. */
 export const arg = {
   input: (ctx: PrepareContext<object>, i: number): KernelArg => ({ kind: 'tensor', tensor: ctx.node.inputs[i]!, write: false }),

@@ -25,10 +25,10 @@
  */
 import type { TensorData } from '../../ir/dtype.ts';
 import { allocData } from '../../ir/dtype.ts';
-import type { AttrValue, Node, Tensor } from '../../ir/graph.ts';
+import type { AttrValue, Node } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
-import type { KernelArg, OpDef, PrepareContext, Prepared } from '../op.ts';
-import { arg } from '../op.ts';
+import type { KernelArg, OpDef, Prepared } from '../op.ts';
+import { arg, partContext } from '../op.ts';
 import { floatBits } from '../common/float32_math.ts';
 import { applyMask } from './mask.ts';
 import type { BackpropInputParams } from './backprop_input.ts';
@@ -97,11 +97,6 @@ export function partNodes(node: Node): { readonly part: Part; readonly node: Nod
   });
 }
 
-function subContext(ctx: PrepareContext<object>, node: Node): PrepareContext<object> {
-  const tensor = (id: number): Tensor | null => (id < 0 ? null : ctx.graph.tensors[id]!);
-  return { graph: ctx.graph, node, inputs: node.inputs.map(tensor), outputs: node.outputs.map((id) => ctx.graph.tensors[id]!), options: ctx.options };
-}
-
 const tablesOf = (p: Prepared<unknown>): KernelArg[] => p.kernel!.args.filter((a) => a.kind === 'table');
 
 /**
@@ -137,7 +132,7 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
       if (output >= 0) return { output };
       throw new Error(`ExpansionBackward '${ctx.node.origin}': tensor ${id} of a part is none of its inputs or outputs`);
     };
-    const prepared = new Map(parts.map(({ part, node }) => [part, OPS[node.op as PartOp].prepare(subContext(ctx, node) as never) as Prepared<unknown>]));
+    const prepared = new Map(parts.map(({ part, node }) => [part, OPS[node.op as PartOp].prepare(partContext(ctx, node) as never) as Prepared<unknown>]));
     const d = prepared.get('depthwise')!.params as BackpropInputParams;
     const projection = prepared.get('projection');
     const pr = projection?.params as BackpropInputParams | undefined;
