@@ -9,6 +9,16 @@ import { conv2d_weight_update_f32 } from "./conv2d_weight_update_f32";
 import { depthwise_conv2d_backprop_input_f32 } from "./depthwise_conv2d_backprop_input_f32";
 import { folded_bias_update_f32 } from "./folded_bias_update_f32";
 
+/* ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0. */
+function clearMasked(g: usize, mask: usize, pixels: i32, channels: i32, c0: i32, k: i32): void {
+  for (let p = 0; p < pixels; ++p) {
+    for (let j = 0; j < k; ++j) {
+      const i = p * channels + c0 + j;
+      if (((<i32>load<u8>(mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(g + (<usize>(p * k + j) << 2), 0);
+    }
+  }
+}
+
 export function expansion_backward_f32(
   dy: usize, dw_w: usize, dw_scale: usize, mask: usize, w: usize, w_tail: usize, p_scale: usize, dx: usize, bias: usize,
   b_inv: usize, b_offset_sum: usize, b_limit: usize, lr: usize, x: usize, w_update: usize, w_inv: usize, rng: usize,
@@ -39,12 +49,7 @@ export function expansion_backward_f32(
       }
       conv2d_backprop_input_f32(dy, prChunk, 0, pr_scale, dyChunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c, 1, 1, 1,
         1, 1, 1, 0, 0, k, 0);
-      for (let p = 0; p < outPixels; ++p) {
-        for (let j = 0; j < k; ++j) {
-          const i = p * channels + c0 + j;
-          if (((<i32>load<u8>(dw_mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(dyChunk + (<usize>(p * k + j) << 2), 0);
-        }
-      }
+      clearMasked(dyChunk, dw_mask, outPixels, channels, c0, k);
       if (dw_bias_kind == 1) bias_update_f32(dyChunk, dw_bias + (<usize>c0 << 2), db_inv + (<usize>c0 << 2), lr, outPixels, k);
       if (dw_bias_kind == 2) {
         folded_bias_update_f32(dyChunk, dw_bias + (<usize>c0 << 2), db_inv + (<usize>c0 << 2), db_offset_sum + (<usize>c0 << 2),
@@ -58,12 +63,7 @@ export function expansion_backward_f32(
     for (let t = 0; t < taps; ++t) memory.copy(wChunk + <usize>(t * k), dw_w + <usize>(t * channels + c0), <usize>k);
     depthwise_conv2d_backprop_input_f32(dyChunk, wChunk, dw_scale + (<usize>c0 << 2), g, 0, batches, in_h, in_w, k, out_h,
       out_w, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left);
-    for (let p = 0; p < pixels; ++p) {
-      for (let j = 0; j < k; ++j) {
-        const i = p * channels + c0 + j;
-        if (((<i32>load<u8>(mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(g + (<usize>(p * k + j) << 2), 0);
-      }
-    }
+    clearMasked(g, mask, pixels, channels, c0, k);
     if (dx != 0) {
       conv2d_backprop_input_f32(g, w + <usize>(c0 * p_keep), w_tail != 0 ? w_tail + <usize>(c0 * (p_in_c - p_keep)) : 0,
         p_scale + (<usize>c0 << 2), dx, batches, in_h, in_w, p_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0, p_keep,

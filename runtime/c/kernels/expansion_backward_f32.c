@@ -39,6 +39,16 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
                               int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t x_zero_point,
                               int32_t x_scale_bits, int32_t keep, int32_t by_table);
 
+/* ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0. */
+static void clear_masked(float *g, const uint8_t *mask, int32_t pixels, int32_t channels, int32_t c0, int32_t k) {
+  for (int32_t p = 0; p < pixels; ++p) {
+    for (int32_t j = 0; j < k; ++j) {
+      const int32_t i = p * channels + c0 + j;
+      if (!((mask[i >> 3] >> (i & 7)) & 1)) g[p * k + j] = 0.0f;
+    }
+  }
+}
+
 void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw_scale, const uint8_t *mask,
                             const int8_t *w, const int8_t *w_tail, const float *p_scale, float *dx, int32_t *bias,
                             const float *b_inv, const int32_t *b_offset_sum, const int32_t *b_limit, const float *lr,
@@ -71,12 +81,7 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
       }
       conv2d_backprop_input_f32(dy, pr_chunk, NULL, pr_scale, dy_chunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c,
                                 1, 1, 1, 1, 1, 1, 0, 0, k, 0);
-      for (int32_t p = 0; p < out_pixels; ++p) {
-        for (int32_t j = 0; j < k; ++j) {
-          const int32_t i = p * channels + c0 + j;
-          if (!((dw_mask[i >> 3] >> (i & 7)) & 1)) dy_chunk[p * k + j] = 0.0f;
-        }
-      }
+      clear_masked(dy_chunk, dw_mask, out_pixels, channels, c0, k);
       if (dw_bias_kind == 1) bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, lr, out_pixels, k);
       if (dw_bias_kind == 2) {
         folded_bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, db_offset_sum + c0, db_limit + c0, lr, out_pixels, k);
@@ -88,12 +93,7 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
     depthwise_conv2d_backprop_input_f32(dy_chunk, w_chunk, dw_scale + c0, g, NULL, batches, in_h, in_w, k, out_h, out_w,
                                         filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, pad_top,
                                         pad_left);
-    for (int32_t p = 0; p < pixels; ++p) {
-      for (int32_t j = 0; j < k; ++j) {
-        const int32_t i = p * channels + c0 + j;
-        if (!((mask[i >> 3] >> (i & 7)) & 1)) g[p * k + j] = 0.0f;
-      }
-    }
+    clear_masked(g, mask, pixels, channels, c0, k);
     if (dx != NULL) {
       conv2d_backprop_input_f32(g, w + c0 * p_keep, w_tail != NULL ? w_tail + c0 * (p_in_c - p_keep) : NULL,
                                 p_scale + c0, dx, batches, in_h, in_w, p_in_c, in_h, in_w, k, 1, 1, 1, 1, 1, 1, 0, 0,
