@@ -1,7 +1,7 @@
 /**
  * @fileoverview The compiler pipeline: graph -> fused bottlenecks -> prepared ops -> memory plan (variants with less
- * scratch at its peak) -> budget check -> C sources or a WebAssembly module. Pure: it returns files, it does not
- * write them (see output.ts).
+ * scratch at its peak, with more below it) -> budget check -> C sources or a WebAssembly module. Pure: it returns
+ * files, it does not write them (see output.ts).
  */
 import type { Graph } from './ir/graph.ts';
 import { elementCount, tensorBytes } from './ir/graph.ts';
@@ -81,7 +81,7 @@ export const REPORT_FILE = 'report.txt';
 /** Analysis only: what `inspect` shows. */
 export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
   const options = { rounding: settings.rounding };
-  const { prepared, plan } = withLessScratchAtPeak(planWithRewrites(graph, options), options);
+  const { prepared, plan } = withMoreScratchBelowPeak(withLessScratchAtPeak(planWithRewrites(graph, options), options), options);
   const report = buildReport(prepared, plan, settings.board);
   return { prepared, plan, report };
 }
@@ -130,6 +130,27 @@ function withLessScratchAtPeak(start: { prepared: PreparedGraph; plan: MemoryPla
     if (plan.arenaBytes > best.plan.arenaBytes) return best;
     if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
   }
+}
+
+/**
+ * Node by node, swaps in variants with more scratch and fewer instructions (wider chunks) as long as the arena does
+ * not grow: below the peak, memory the plan holds anyway buys time.
+ */
+function withMoreScratchBelowPeak(start: { prepared: PreparedGraph; plan: MemoryPlan }, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+  let best = start;
+  for (let step = 0; step < best.prepared.nodes.length; step++) {
+    for (;;) {
+      const { node, prepared: current } = best.prepared.nodes[step]!;
+      const variant = opDef(node.op).withMoreScratch?.(node, current);
+      if (!variant) break;
+      const graph = best.prepared.graph;
+      const prepared = prepareGraph({ ...graph, nodes: graph.nodes.map((n, i) => (i === step ? variant : n)) }, options);
+      const plan = planMemory(prepared);
+      if (plan.arenaBytes > best.plan.arenaBytes) break;
+      best = { prepared, plan };
+    }
+  }
+  return best;
 }
 
 export async function compileGraph(graph: Graph, settings: CompileSettings): Promise<CompiledModel> {

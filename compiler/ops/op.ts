@@ -110,6 +110,11 @@ export interface OpDef<A extends object = object, P = unknown> {
    * where the node's step is the memory plan's peak, and keeps it if the arena shrinks.
    */
   withLessScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
+  /**
+   * The node again with more scratch and fewer instructions, or null (none, or this is it): the compiler swaps it in
+   * wherever the arena stays as it is, since the memory the peak sets is there anyway.
+   */
+  withMoreScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
 }
 
 /** The context in which a fused operator prepares one of the nodes it stands for: the same graph and options. */

@@ -3,10 +3,10 @@
  * layer before it, fused into one node that works a chunk of channels at a time, trains exactly as the unfused
  * nodes (reference against reference, over steps, on the paper's models: a stride-2 block of mcunet-5fps and a
  * residual block of mbv2-w0.35 whose gradient sum sits between the 1x1 layer's nodes), and the compiler uses it where
- * it lowers the training step's peak. The C and wasm kernels (host C with sanitizers, wasm SIMD) train built blocks
- * as the unfused reference does, byte for byte, with every combination of parts: input gradient or not, bias or
- * folded bias, weights or not, a partial last chunk; tests/e2e/training_backends.test.ts holds mcunet-5fps's chunked
- * build to the unfused reference on every backend.
+ * it lowers the training step's peak, with chunks widened below the peak as far as the arena holds them. The C and
+ * wasm kernels (host C with sanitizers, wasm SIMD) train built blocks as the unfused reference does, byte for byte,
+ * with every combination of parts: input gradient or not, bias or folded bias, weights or not, a partial last chunk;
+ * tests/e2e/training_backends.test.ts holds mcunet-5fps's chunked build to the unfused reference on every backend.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -22,6 +22,7 @@ import { TrainingStepBuilder } from '../../compiler/train/autodiff.ts';
 import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { planMemory } from '../../compiler/plan/memory.ts';
 import { chunkExpansionBackward } from '../../compiler/passes/chunk_expansion_backward.ts';
+import type { ExpansionBackwardParams } from '../../compiler/ops/train/expansion_backward.ts';
 import { partNodes } from '../../compiler/ops/train/expansion_backward.ts';
 import { ReferenceTrainer } from '../../compiler/reference/training.ts';
 import { Random } from '../../compiler/frontend/builder/random.ts';
@@ -83,6 +84,20 @@ test('the compiler chunks where it lowers the peak: mcunet-5fps 49kb and proxyle
     const before = planMemory(prepareGraph(unchunked, { rounding: 'float32' })).arenaBytes;
     assert.ok(plan.arenaBytes < before, `${model} ${scheme}: arena ${before} -> ${plan.arenaBytes}`);
   }
+});
+
+test('below the peak the compiler widens chunks as far as the arena holds them: mbv2-w0.35 73kb', () => {
+  const { prepared, plan } = analyze(trainingGraph('mbv2-w0.35', '73kb'), { board: getBoard('cortex-m7'), rounding: 'float32' });
+  const widened = prepared.nodes.filter((n) => n.node.op === 'ExpansionBackward' && n.node.attrs['chunk'] !== undefined);
+  assert.ok(widened.length > 0, 'a chunk widened');
+  const atFirstWidth = (n: Graph['nodes'][number]) => ({ ...n, attrs: Object.fromEntries(Object.entries(n.attrs).filter(([name]) => name !== 'chunk')) });
+  const graph = prepared.graph;
+  const narrow = prepareGraph({ ...graph, nodes: graph.nodes.map((n) => (n.op === 'ExpansionBackward' ? atFirstWidth(n) : n)) }, { rounding: 'float32' });
+  for (const w of widened) {
+    const first = narrow.nodes.find((n) => n.node.id === w.node.id)!.prepared.params as ExpansionBackwardParams;
+    assert.ok((w.prepared.params as ExpansionBackwardParams).chunk > first.chunk, w.node.origin);
+  }
+  assert.is(planMemory(narrow).arenaBytes, plan.arenaBytes, 'the same arena');
 });
 
 /** [stem 3x3 conv] -> 1x1 expansion to 24 channels -> 3x3 depthwise, stride 2 -> 1x1 projection -> pool -> 10 logits. */
@@ -148,7 +163,10 @@ for (const c of CASES) {
     const params = Buffer.from(reference.params()).toString('hex');
     for (const [target, simd] of [['host', undefined], ['wasm', true]] as const) {
       const dir = join(work, `${c.parts}-${target}`.replace(/[^a-z0-9]+/g, '_'));
-      writeOutputDir(dir, (await compileGraph(fused, { board: getBoard(target), rounding: 'double' })).files);
+      const compiled = await compileGraph(fused, { board: getBoard(target), rounding: 'double' });
+      const chunks = compiled.prepared.nodes.filter((n) => n.node.op === 'ExpansionBackward').map((n) => (n.prepared.params as ExpansionBackwardParams).chunk);
+      assert.equal(chunks, [16], `${target}: chunks of 16 channels`);
+      writeOutputDir(dir, compiled.files);
       const run = await trainModel(getBoard(target), dir, images, { labels, learningRate: 0.05, steps: 3 }, { simd });
       assert.equal(run.losses, losses, `${target} losses`);
       assert.is(Buffer.from(run.params).toString('hex'), params, `${target} parameters`);

@@ -64,6 +64,9 @@ export interface ExpansionBackwardParams {
   readonly parts: readonly PartParams[];
   /** Elements of each gradient between the parts (the reference holds them whole), by tensor id. */
   readonly intermediates: ReadonlyMap<number, number>;
+  /** Expanded channels, and how many of them a chunk takes (the backends' loop; the reference runs them all at once). */
+  readonly channels: number;
+  readonly chunk: number;
 }
 
 const key = (part: Part, name: string): string => `${part}:${name}`;
@@ -105,7 +108,10 @@ const tablesOf = (p: Prepared<unknown>): KernelArg[] => p.kernel!.args.filter((a
  */
 const CHUNK_BYTES = 8192;
 
-/** Channels per chunk: a multiple of four (the kernels block channels by four), at least 16. */
+/**
+ * Channels per chunk: a multiple of four (the kernels block channels by four), at least 16. The compiler widens the
+ * chunks where the memory plan has room (attribute `chunk`, see withMoreScratch).
+ */
 export function chunkChannels(pixelsIn: number, pixelsOut: number, channels: number): number {
   const fit = Math.floor(CHUNK_BYTES / ((pixelsIn + pixelsOut) * 4) / 4) * 4;
   return Math.min(Math.max(fit, 16), Math.ceil(channels / 4) * 4);
@@ -147,7 +153,7 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     if ([pp, wp, pr].some((q) => q && !isPointwise(q))) throw new Error(`ExpansionBackward '${ctx.node.origin}': the expansion is not a 1x1 stride-1 convolution`);
 
     const pixels = d.batches * d.inH * d.inW;
-    const chunk = chunkChannels(pixels, d.batches * d.outH * d.outW, d.inC);
+    const chunk = typeof ctx.node.attrs['chunk'] === 'number' ? ctx.node.attrs['chunk'] : chunkChannels(pixels, d.batches * d.outH * d.outW, d.inC);
     const [pTables, bTables, wTables, prTables, dbTables] = [p, b, w, projection, dwBias].map((x) => (x ? tablesOf(x) : []));
     const absentFloats = arg.absent('float32', false);
     const input = (i: number, write = false): KernelArg => ({ kind: 'tensor', tensor: inputs[i]!, write });
@@ -163,6 +169,8 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
       params: {
         parts: parts.map(({ part, node }) => ({ op: node.op as PartOp, params: prepared.get(part)!.params, inputs: node.inputs.map(refOf), outputs: node.outputs.map(refOf) })),
         intermediates,
+        channels: d.inC,
+        chunk,
       },
       kernel: {
         name: 'expansion_backward_f32',
@@ -191,6 +199,13 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
   withLessScratch(node) {
     const updatesWeights = node.attrs['weights:op'] !== undefined;
     return updatesWeights && node.attrs['dequantizeByTable'] !== true ? { ...node, attrs: { ...node.attrs, dequantizeByTable: true } } : null;
+  },
+
+  /** Chunks twice as wide, up to one for all channels: fewer passes of every part's loop overheads. */
+  withMoreScratch(node, prepared) {
+    const { channels, chunk } = prepared.params;
+    const whole = Math.ceil(channels / 4) * 4;
+    return chunk < whole ? { ...node, attrs: { ...node.attrs, chunk: Math.min(chunk * 2, whole) } } : null;
   },
 
   /** The nodes whole, one after another. */

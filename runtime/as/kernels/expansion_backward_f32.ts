@@ -9,12 +9,20 @@ import { conv2d_weight_update_f32 } from "./conv2d_weight_update_f32";
 import { depthwise_conv2d_backprop_input_f32 } from "./depthwise_conv2d_backprop_input_f32";
 import { folded_bias_update_f32 } from "./folded_bias_update_f32";
 
-/* ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0. */
+/*
+ * ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0.
+ * A pixel's bits are taken a mask byte at a time, and only the clear ones are visited.
+ */
 function clearMasked(g: usize, mask: usize, pixels: i32, channels: i32, c0: i32, k: i32): void {
   for (let p = 0; p < pixels; ++p) {
-    for (let j = 0; j < k; ++j) {
-      const i = p * channels + c0 + j;
-      if (((<i32>load<u8>(mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) store<f32>(g + (<usize>(p * k + j) << 2), 0);
+    const row = g + (<usize>(p * k) << 2);
+    let i = p * channels + c0;
+    for (let j = 0; j < k;) {
+      const n = min(k - j, 8 - (i & 7));
+      let clear = ~(<u32>load<u8>(mask + <usize>(i >> 3)) >> <u32>(i & 7)) & ((<u32>1 << <u32>n) - 1);
+      for (; clear != 0; clear &= clear - 1) store<f32>(row + (<usize>(j + <i32>ctz(clear)) << 2), 0);
+      i += n;
+      j += n;
     }
   }
 }
@@ -40,11 +48,12 @@ export function expansion_backward_f32(
   for (let c0 = 0; c0 < channels; c0 += chunk) {
     const k = min(chunk, channels - c0);
     if (pr_w != 0) {
+      /* The chunk's columns: those below pr_keep from pr_w's rows, the others from pr_tail's. */
+      const kept = max(0, min(pr_keep - c0, k));
       for (let o = 0; o < pr_out_c; ++o) {
-        for (let j = 0; j < k; ++j) {
-          const c = c0 + j;
-          const from = c < pr_keep ? pr_w + <usize>(o * pr_keep + c) : pr_tail + <usize>(o * (channels - pr_keep) + c - pr_keep);
-          store<i8>(prChunk + <usize>(o * k + j), load<i8>(from));
+        if (kept > 0) memory.copy(prChunk + <usize>(o * k), pr_w + <usize>(o * pr_keep + c0), <usize>kept);
+        if (kept < k) {
+          memory.copy(prChunk + <usize>(o * k + kept), pr_tail + <usize>(o * (channels - pr_keep) + c0 + kept - pr_keep), <usize>(k - kept));
         }
       }
       conv2d_backprop_input_f32(dy, prChunk, 0, pr_scale, dyChunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c, 1, 1, 1,

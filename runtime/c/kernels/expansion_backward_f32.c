@@ -39,12 +39,20 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
                               int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t x_zero_point,
                               int32_t x_scale_bits, int32_t keep, int32_t by_table);
 
-/* ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0. */
+/*
+ * ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0.
+ * A pixel's bits are taken a mask byte at a time, and only the clear ones are visited.
+ */
 static void clear_masked(float *g, const uint8_t *mask, int32_t pixels, int32_t channels, int32_t c0, int32_t k) {
   for (int32_t p = 0; p < pixels; ++p) {
-    for (int32_t j = 0; j < k; ++j) {
-      const int32_t i = p * channels + c0 + j;
-      if (!((mask[i >> 3] >> (i & 7)) & 1)) g[p * k + j] = 0.0f;
+    float *const row = g + p * k;
+    int32_t i = p * channels + c0;
+    for (int32_t j = 0; j < k;) {
+      const int32_t n = k - j < 8 - (i & 7) ? k - j : 8 - (i & 7);
+      uint32_t clear = ~((uint32_t)mask[i >> 3] >> (i & 7)) & ((1u << n) - 1u);
+      for (; clear != 0; clear &= clear - 1u) row[j + __builtin_ctz(clear)] = 0.0f;
+      i += n;
+      j += n;
     }
   }
 }
@@ -73,11 +81,11 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
   for (int32_t c0 = 0; c0 < channels; c0 += chunk) {
     const int32_t k = channels - c0 < chunk ? channels - c0 : chunk;
     if (pr_w != NULL) {
+      /* The chunk's columns: those below pr_keep from pr_w's rows, the others from pr_tail's. */
+      const int32_t kept = pr_keep - c0 <= 0 ? 0 : pr_keep - c0 < k ? pr_keep - c0 : k;
       for (int32_t o = 0; o < pr_out_c; ++o) {
-        for (int32_t j = 0; j < k; ++j) {
-          const int32_t c = c0 + j;
-          pr_chunk[o * k + j] = c < pr_keep ? pr_w[o * pr_keep + c] : pr_tail[o * (channels - pr_keep) + c - pr_keep];
-        }
+        if (kept > 0) memcpy(pr_chunk + o * k, pr_w + o * pr_keep + c0, (size_t)kept);
+        if (kept < k) memcpy(pr_chunk + o * k + kept, pr_tail + o * (channels - pr_keep) + c0 + kept - pr_keep, (size_t)(k - kept));
       }
       conv2d_backprop_input_f32(dy, pr_chunk, NULL, pr_scale, dy_chunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c,
                                 1, 1, 1, 1, 1, 1, 0, 0, k, 0);
