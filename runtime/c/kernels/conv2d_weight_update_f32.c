@@ -56,10 +56,15 @@ static void conv_tap_gradients(const struct conv_update_window *s, int32_t iy_of
   }
 }
 
-/* One weight's step: its value minus lr * g / s_w, rounded stochastically with the next draw. */
-static inline void update_weight(int8_t *w, float g, float rate, float inv_scale, int32_t *rng) {
+/*
+ * One weight's step: its value minus lr * g / s_w, rounded stochastically with the next draw of the generator state
+ * `state` (a local copy: through the tensor, every weight store, an int8 one, could change it, and it would be
+ * reloaded).
+ */
+static inline void update_weight(int8_t *w, float g, float rate, float inv_scale, uint32_t *state) {
   const float v = (float)*w - rate * g * inv_scale;
-  *w = (int8_t)tf_stochastic_round_weight(v, tf_next_uniform(rng));
+  *state = tf_xorshift32(*state);
+  *w = (int8_t)tf_stochastic_round_weight(v, tf_uniform(*state));
 }
 
 /* g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p
@@ -109,6 +114,7 @@ static void pointwise_gradients(const struct conv_update_window *s, const float 
 static void pointwise_update(const struct conv_update_window *s, int32_t pixels, int8_t *w, int32_t in_c,
                              const float *inv_w_scale, float rate, int32_t *rng, float *pending, const int8_t *x,
                              int32_t x_c, const float *table, float *block) {
+  uint32_t state = (uint32_t)*rng;
   for (int32_t oc = 0; oc < s->out_c; oc += 4) {
     const int32_t rows = s->out_c - oc >= 4 ? 4 : s->out_c - oc;
     for (int32_t ic = 0; ic < s->keep; ic += 4) {
@@ -122,17 +128,18 @@ static void pointwise_update(const struct conv_update_window *s, int32_t pixels,
         x_real = block;
       }
       pointwise_gradients(s, x_real, pixels, oc, rows, lanes, g);
-      for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], rng);
+      for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], &state);
       for (int32_t r = 1; r < rows; ++r) {
         for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * s->keep + ic + l] = g[r][l];
       }
     }
     for (int32_t r = 1; r < rows; ++r) {
       for (int32_t ic = 0; ic < s->keep; ++ic) {
-        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_w_scale[oc + r], rng);
+        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_w_scale[oc + r], &state);
       }
     }
   }
+  *rng = (int32_t)state;
 }
 
 void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const float *inv_w_scale, const float *lr,
@@ -166,6 +173,7 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
     pointwise_update(&s, in_pixels, w, in_c, inv_w_scale, rate, rng, x_real + in_pixels * keep, x, x_c, NULL, NULL);
     return;
   }
+  uint32_t state = (uint32_t)*rng;
   for (int32_t oc = 0; oc < out_c; ++oc) {
     for (int32_t ky = 0; ky < filter_h; ++ky) {
       for (int32_t kx = 0; kx < filter_w; ++kx, tap += in_c) {
@@ -173,9 +181,10 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
           const int32_t lanes = keep - ic >= 4 ? 4 : keep - ic;
           float g[4];
           conv_tap_gradients(&s, ky * dilation_h, kx * dilation_w, oc, ic, lanes, g);
-          for (int32_t l = 0; l < lanes; ++l, ++ic) update_weight(&tap[ic], g[l], rate, inv_w_scale[oc], rng);
+          for (int32_t l = 0; l < lanes; ++l, ++ic) update_weight(&tap[ic], g[l], rate, inv_w_scale[oc], &state);
         }
       }
     }
   }
+  *rng = (int32_t)state;
 }
