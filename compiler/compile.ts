@@ -81,62 +81,57 @@ export const REPORT_FILE = 'report.txt';
 /** Analysis only: what `inspect` shows. */
 export function analyze(graph: Graph, settings: CompileSettings): { prepared: PreparedGraph; plan: MemoryPlan; report: CompileReport } {
   const options = { rounding: settings.rounding };
-  const { prepared, plan } = withMoreScratchBelowPeak(withLessScratchAtPeak(planWithRewrites(graph, options), options), options);
+  const prepared = withMoreScratchBelowPeak(withLessMemory(graph, options), options);
+  const plan = planMemory(prepared);
   const report = buildReport(prepared, plan, settings.board);
   return { prepared, plan, report };
 }
 
 /**
- * Rewrites the graph where the memory plan peaks (an inverted bottleneck streamed, fuse_bottlenecks.ts, or a training
- * step's backward through one chunked, chunk_expansion_backward.ts), again while the new peak sits in such a place,
- * and keeps the first graph with the smallest arena: rewrites cost time, so one stays only if it (with the ones after
- * it: a rewrite can move the peak to a place the next one lowers) shrinks the arena.
+ * The graphs below are compared by the peak of their plans, the most bytes live at one step: what the rewrites lower,
+ * and what the arena reaches once the planner's local search (up to a second a plan) has run on the graph chosen. The
+ * plans that compare skip that search.
  */
-function planWithRewrites(graph: Graph, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+const COMPARING = { searchIterations: 0 } as const;
+
+/**
+ * Lowers the memory plan's peak step by step: where it peaks, rewrites the graph (an inverted bottleneck streamed,
+ * fuse_bottlenecks.ts, or a training step's backward through one chunked, chunk_expansion_backward.ts) or else swaps
+ * in the peak node's variant with less scratch (OpDef.withLessScratch), again at each new peak, and keeps the first
+ * graph with the lowest peak. Each step costs time, so it stays only if it (with the ones after it: a step can move
+ * the peak to a place the next one lowers) lowers the peak.
+ */
+function withLessMemory(graph: Graph, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
   let prepared = prepareGraph(graph, options);
-  let plan = planMemory(prepared);
+  let plan = planMemory(prepared, COMPARING);
   let best = { prepared, plan };
   for (;;) {
-    const current = prepared.graph;
-    const fused = plan.peakStep < current.nodes.length ? rewriteAtPeak(current, plan.peakStep) : current;
-    if (fused === current) return best;
-    prepared = prepareGraph(fused, options);
-    plan = planMemory(prepared);
-    if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
+    const next = lessMemoryAtPeak(prepared, plan.peakStep);
+    if (!next) return best;
+    prepared = prepareGraph(next, options);
+    plan = planMemory(prepared, COMPARING);
+    if (plan.lowerBoundBytes < best.plan.lowerBoundBytes) best = { prepared, plan };
   }
 }
 
-/** The inverted bottleneck that holds node `at` fused, or else the training step's expansion backward by chunks. */
-function rewriteAtPeak(graph: Graph, at: number): Graph {
-  const fused = fuseBottlenecks(graph, { at });
-  return fused !== graph ? fused : chunkExpansionBackward(graph, { at });
-}
-
-/**
- * Where the plan peaks at a node whose op has a variant with less scratch (and more instructions), swaps it in, again
- * while the new peak sits at another such node, and keeps the first graph with the smallest arena.
- */
-function withLessScratchAtPeak(start: { prepared: PreparedGraph; plan: MemoryPlan }, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
-  let best = start;
-  let { prepared, plan } = start;
-  for (;;) {
-    const step = plan.peakStep;
-    const peak = prepared.nodes[step];
-    const variant = peak && opDef(peak.node.op).withLessScratch?.(peak.node, peak.prepared);
-    if (!variant) return best;
-    const graph = prepared.graph;
-    prepared = prepareGraph({ ...graph, nodes: graph.nodes.map((node, i) => (i === step ? variant : node)) }, options);
-    plan = planMemory(prepared);
-    if (plan.arenaBytes > best.plan.arenaBytes) return best;
-    if (plan.arenaBytes < best.plan.arenaBytes) best = { prepared, plan };
+/** The graph with the node at step `at` rewritten or swapped for its variant with less scratch, or null (neither). */
+function lessMemoryAtPeak(prepared: PreparedGraph, at: number): Graph | null {
+  const graph = prepared.graph;
+  const peak = prepared.nodes[at];
+  if (!peak) return null;
+  for (const rewrite of [fuseBottlenecks, chunkExpansionBackward]) {
+    const rewritten = rewrite(graph, { at });
+    if (rewritten !== graph) return rewritten;
   }
+  const variant = opDef(peak.node.op).withLessScratch?.(peak.node, peak.prepared);
+  return variant ? { ...graph, nodes: graph.nodes.map((node, i) => (i === at ? variant : node)) } : null;
 }
 
 /**
- * Node by node, swaps in variants with more scratch and fewer instructions (wider chunks) as long as the arena does
- * not grow: below the peak, memory the plan holds anyway buys time.
+ * Node by node, swaps in variants with more scratch and fewer instructions (wider chunks) as long as the peak does
+ * not grow: below it, memory the plan holds anyway buys time.
  */
-function withMoreScratchBelowPeak(start: { prepared: PreparedGraph; plan: MemoryPlan }, options: CompileOptions): { prepared: PreparedGraph; plan: MemoryPlan } {
+function withMoreScratchBelowPeak(start: { prepared: PreparedGraph; plan: MemoryPlan }, options: CompileOptions): PreparedGraph {
   let best = start;
   for (let step = 0; step < best.prepared.nodes.length; step++) {
     for (;;) {
@@ -145,12 +140,12 @@ function withMoreScratchBelowPeak(start: { prepared: PreparedGraph; plan: Memory
       if (!variant) break;
       const graph = best.prepared.graph;
       const prepared = prepareGraph({ ...graph, nodes: graph.nodes.map((n, i) => (i === step ? variant : n)) }, options);
-      const plan = planMemory(prepared);
-      if (plan.arenaBytes > best.plan.arenaBytes) break;
+      const plan = planMemory(prepared, COMPARING);
+      if (plan.lowerBoundBytes > best.plan.lowerBoundBytes) break;
       best = { prepared, plan };
     }
   }
-  return best;
+  return best.prepared;
 }
 
 export async function compileGraph(graph: Graph, settings: CompileSettings): Promise<CompiledModel> {

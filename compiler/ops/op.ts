@@ -107,12 +107,12 @@ export interface OpDef<A extends object = object, P = unknown> {
   readonly inPlace?: boolean;
   /**
    * The node again with less scratch and more instructions, or null (none, or this is it): the compiler swaps it in
-   * where the node's step is the memory plan's peak, and keeps it if the arena shrinks.
+   * where the node's step is the memory plan's peak, and keeps it if the peak drops.
    */
   withLessScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
   /**
    * The node again with more scratch and fewer instructions, or null (none, or this is it): the compiler swaps it in
-   * wherever the arena stays as it is, since the memory the peak sets is there anyway.
+   * wherever the memory plan's peak stays as it is, since the memory the peak sets is there anyway.
    */
   withMoreScratch?(node: Node<A>, prepared: Prepared<P>): Node<A> | null;
 }

@@ -7,7 +7,7 @@
 import { describeTensor, tensorBytes } from '../ir/graph.ts';
 import type { PreparedGraph } from '../passes/prepare.ts';
 import { opDef } from '../ops/index.ts';
-import type { ArenaPlan, BufferRequest } from './planner.ts';
+import type { ArenaPlan, BufferRequest, PlanOptions } from './planner.ts';
 import { planArena } from './planner.ts';
 
 export interface LiveBuffer {
@@ -35,7 +35,7 @@ export interface MemoryPlan {
 /** Scratch requests get ids above every tensor id. */
 const SCRATCH_ID_BASE = 1 << 24;
 
-export function planMemory(pg: PreparedGraph): MemoryPlan {
+export function planMemory(pg: PreparedGraph, options: Pick<PlanOptions, 'searchIterations'> = {}): MemoryPlan {
   const { graph, nodes } = pg;
   const root = new Map<number, number>();
   const rootOf = (id: number): number => root.get(id) ?? id;
@@ -88,7 +88,7 @@ export function planMemory(pg: PreparedGraph): MemoryPlan {
       requests.push({ id: SCRATCH_ID_BASE + step, bytes: prepared.scratchBytes, firstUse: step, lastUse: step });
     }
   });
-  const plan: ArenaPlan = planArena(requests, { alignment: 16 });
+  const plan: ArenaPlan = planArena(requests, { ...options, alignment: 16 });
 
   const tensorOffsets = new Map<number, number>();
   graph.tensors.forEach((t) => {

@@ -107,15 +107,19 @@ test('every scheme of the three paper models, with a new 10-class head, fits cor
   assert.is(checked, 15);
 });
 
-test('mcunet-5fps 99kb: the weight step at the memory peak dequantizes by table; the others keep their faster float copy', () => {
+test('mcunet-5fps 99kb: the weight steps at the memory peak dequantize by table; the others keep their faster float copy', () => {
   const training = buildTrainingGraph(loadModelFile(MCUNET), { update: `${SCHEMES}#mcunet-5fps/99kb`, classes: 10 });
   const { prepared, plan } = analyze(training, { board: getBoard('cortex-m7'), rounding: 'float32' });
   const stepping = prepared.graph.nodes.filter((n) => n.op === 'Conv2DWeightUpdate' || (n.op === 'ExpansionBackward' && n.attrs['weights:op']));
   assert.is(stepping.length, 7);
-  assert.is(stepping.filter((n) => n.attrs['dequantizeByTable']).length, 1);
-  const copying = { ...prepared.graph, nodes: prepared.graph.nodes.map((n) => (n.attrs['dequantizeByTable'] ? { ...n, attrs: { ...n.attrs, dequantizeByTable: false } } : n)) };
-  const arenaCopying = planMemory(prepareGraph(copying, { rounding: 'float32' })).arenaBytes;
-  assert.ok(plan.arenaBytes < arenaCopying, `arena ${arenaCopying} -> ${plan.arenaBytes}`);
+  const byTable = stepping.filter((n) => n.attrs['dequantizeByTable']);
+  assert.ok(byTable.length > 0 && byTable.length < stepping.length, `${byTable.length} of ${stepping.length} by table`);
+  // Each one copying again grows the arena.
+  for (const table of byTable) {
+    const copying = { ...prepared.graph, nodes: prepared.graph.nodes.map((n) => (n === table ? { ...n, attrs: { ...n.attrs, dequantizeByTable: false } } : n)) };
+    const arenaCopying = planMemory(prepareGraph(copying, { rounding: 'float32' })).arenaBytes;
+    assert.ok(plan.arenaBytes < arenaCopying, `${table.origin}: arena ${arenaCopying} -> ${plan.arenaBytes}`);
+  }
 });
 
 test('a fresh classifier learns one image: the loss falls over steps', () => {

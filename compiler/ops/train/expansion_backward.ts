@@ -109,8 +109,9 @@ const tablesOf = (p: Prepared<unknown>): KernelArg[] => p.kernel!.args.filter((a
 const CHUNK_BYTES = 8192;
 
 /**
- * Channels per chunk: a multiple of four (the kernels block channels by four), at least 16. The compiler widens the
- * chunks where the memory plan has room (attribute `chunk`, see withMoreScratch).
+ * Channels per chunk: a multiple of four (the kernels block channels by four), at least 16. The compiler narrows the
+ * chunks at the memory plan's peak and widens them where it has room (attribute `chunk`: withLessScratch,
+ * withMoreScratch).
  */
 export function chunkChannels(pixelsIn: number, pixelsOut: number, channels: number): number {
   const fit = Math.floor(CHUNK_BYTES / ((pixelsIn + pixelsOut) * 4) / 4) * 4;
@@ -162,9 +163,7 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     // The weight step's scratch: the saved input dequantized once for all chunks, or (at the memory peak) its table.
     const byTable = ctx.node.attrs['dequantizeByTable'] === true;
     const updateScratch = wp ? ((byTable ? 256 + pixels * 4 : pixels * wp.keep) + 3 * wp.keep) * 4 : 0;
-    const scratchBytes =
-      d.batches * d.outH * d.outW * chunk * 4 + roundUp4(d.filterH * d.filterW * chunk) + pixels * chunk * 4 + updateScratch +
-      (pr ? roundUp4(pr.outC * chunk) : 0);
+    const scratchBytes = d.batches * d.outH * d.outW * chunk * 4 + roundUp4(d.filterH * d.filterW * chunk) + pixels * chunk * 4 + updateScratch;
     return {
       params: {
         parts: parts.map(({ part, node }) => ({ op: node.op as PartOp, params: prepared.get(part)!.params, inputs: node.inputs.map(refOf), outputs: node.outputs.map(refOf) })),
@@ -196,9 +195,12 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     };
   },
 
-  withLessScratch(node) {
+  /** First the weight step's table of codes, then chunks half as wide, down to four channels. */
+  withLessScratch(node, prepared) {
     const updatesWeights = node.attrs['weights:op'] !== undefined;
-    return updatesWeights && node.attrs['dequantizeByTable'] !== true ? { ...node, attrs: { ...node.attrs, dequantizeByTable: true } } : null;
+    if (updatesWeights && node.attrs['dequantizeByTable'] !== true) return { ...node, attrs: { ...node.attrs, dequantizeByTable: true } };
+    const { chunk } = prepared.params;
+    return chunk > 4 ? { ...node, attrs: { ...node.attrs, chunk: Math.max(4, Math.floor(chunk / 8) * 4) } } : null;
   },
 
   /** Chunks twice as wide, up to one for all channels: fewer passes of every part's loop overheads. */

@@ -47,3 +47,33 @@ export function conv2d_backprop_input_f32(
     }
   }
 }
+
+/*
+ * The 1x1 stride-1 case over `pixels` pixels with the rows of w and w_tail w_stride and tail_stride bytes apart:
+ * expansion_backward_f32 runs it on a chunk of a layer's input channels, columns of its weights. The terms of a dx
+ * element come in the same order as above.
+ */
+export function conv2d_backprop_input_pointwise_f32(
+  dy: usize, w: usize, w_stride: i32, w_tail: usize, tail_stride: i32, w_scale: usize, dx: usize, pixels: i32,
+  in_c: i32, out_c: i32, keep: i32, accumulate: i32,
+): void {
+  if (accumulate == 0) memory.fill(dx, 0, <usize>(pixels * in_c) << 2);
+  let src = dy;
+  for (let p = 0; p < pixels; ++p) {
+    const xRow = dx + (<usize>(p * in_c) << 2);
+    for (let oc = 0; oc < out_c; ++oc, src += 4) {
+      const g = load<f32>(src) * load<f32>(w_scale + (<usize>oc << 2));
+      if (g == 0) continue;
+      const wRow = w + <usize>(oc * w_stride);
+      for (let ic = 0; ic < keep; ++ic) {
+        const at = xRow + (<usize>ic << 2);
+        store<f32>(at, load<f32>(at) + g * <f32>load<i8>(wRow + ic));
+      }
+      const tailRow = w_tail + <usize>(oc * tail_stride);
+      for (let ic = keep; ic < in_c; ++ic) {
+        const at = xRow + (<usize>ic << 2);
+        store<f32>(at, load<f32>(at) + g * <f32>load<i8>(tailRow + ic - keep));
+      }
+    }
+  }
+}

@@ -4,7 +4,7 @@
  * runtime/c/kernels/expansion_backward_f32.c (see it for the parts, the absent ones and the scratch layout).
  */
 import { bias_update_f32 } from "./bias_update_f32";
-import { conv2d_backprop_input_f32 } from "./conv2d_backprop_input_f32";
+import { conv2d_backprop_input_f32, conv2d_backprop_input_pointwise_f32 } from "./conv2d_backprop_input_f32";
 import { conv2d_weight_update_f32 } from "./conv2d_weight_update_f32";
 import { depthwise_conv2d_backprop_input_f32 } from "./depthwise_conv2d_backprop_input_f32";
 import { folded_bias_update_f32 } from "./folded_bias_update_f32";
@@ -43,21 +43,14 @@ export function expansion_backward_f32(
   const wChunk = dyChunk + (<usize>(outPixels * chunk) << 2);
   const g = wChunk + <usize>((taps * chunk + 3) / 4 * 4);
   const updateScratch = g + (<usize>(pixels * chunk) << 2);
-  const updateFloats = (by_table != 0 ? 256 + pixels * 4 : pixels * w_keep) + 3 * w_keep;
-  const prChunk = updateScratch + (w_update != 0 ? <usize>(updateFloats * 4) : 0);
   for (let c0 = 0; c0 < channels; c0 += chunk) {
     const k = min(chunk, channels - c0);
     if (pr_w != 0) {
-      /* The chunk's columns: those below pr_keep from pr_w's rows, the others from pr_tail's. */
+      /* The chunk's columns of the projection's weights: those below pr_keep in pr_w's rows, the others in pr_tail's. */
       const kept = max(0, min(pr_keep - c0, k));
-      for (let o = 0; o < pr_out_c; ++o) {
-        if (kept > 0) memory.copy(prChunk + <usize>(o * k), pr_w + <usize>(o * pr_keep + c0), <usize>kept);
-        if (kept < k) {
-          memory.copy(prChunk + <usize>(o * k + kept), pr_tail + <usize>(o * (channels - pr_keep) + c0 + kept - pr_keep), <usize>(k - kept));
-        }
-      }
-      conv2d_backprop_input_f32(dy, prChunk, 0, pr_scale, dyChunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c, 1, 1, 1,
-        1, 1, 1, 0, 0, k, 0);
+      conv2d_backprop_input_pointwise_f32(dy, pr_w + <usize>(kept > 0 ? c0 : 0), pr_keep,
+        pr_tail + <usize>(kept < k ? c0 + kept - pr_keep : 0), channels - pr_keep, pr_scale, dyChunk, outPixels, k, pr_out_c,
+        kept, 0);
       clearMasked(dyChunk, dw_mask, outPixels, channels, c0, k);
       if (dw_bias_kind == 1) bias_update_f32(dyChunk, dw_bias + (<usize>c0 << 2), db_inv + (<usize>c0 << 2), lr, outPixels, k);
       if (dw_bias_kind == 2) {

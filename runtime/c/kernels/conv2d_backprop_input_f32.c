@@ -11,10 +11,12 @@
  * gathering loop instead: dx[p, ic] = sum over oc ascending of g[p, oc] * w[oc, ic], the same terms in the same order,
  * four pixels by four input channels at a time so that each weight is converted to float once per four pixels. The
  * four pixels' scaled gradients are computed once per output channel, into a table that all input channels share and
- * that leaves out the output channels whose gradient is 0 at all four pixels (behind a ReLU, many are). The zero terms
- * of the channels kept are added: adding ±0 to a sum that started at +0 never changes it (it cannot become -0), so
- * skipping is only a shortcut. That is also why testing dy rather than g for 0 is enough: weight scales are finite, so
- * g is 0 where dy is, and a g that underflows to 0 only adds ±0 terms.
+ * that leaves out the output channels whose gradient is 0 at all four pixels (behind a ReLU, many are). That loop,
+ * conv2d_backprop_input_pointwise_f32, takes the rows of w and w_tail any number of bytes apart: expansion_backward_f32
+ * runs it on a chunk of a layer's input channels, columns of its weights. The zero terms of the channels kept are
+ * added: adding ±0 to a sum that started at +0 never changes it (it cannot become -0), so skipping is only a shortcut.
+ * That is also why testing dy rather than g for 0 is enough: weight scales are finite, so g is 0 where dy is, and a g
+ * that underflows to 0 only adds ±0 terms.
  */
 #include "tf_kernels.h"
 
@@ -99,38 +101,40 @@ static void gather_channels(const Term *t, const Term *end, const int8_t *w, int
   }
 }
 
-/*
- * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
- * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
- * small batch) take a plain loop.
- */
 /* The plain loop over `pixels` pixels. */
-static void pointwise_sums(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
-                           int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep, int accumulate) {
-  const int32_t rest = in_c - keep;
+static void pointwise_sums(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail, int32_t tail_stride,
+                           const float *w_scale, float *dx, int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
+                           int accumulate) {
   for (int32_t p = 0; p < pixels; ++p, dy += out_c, dx += in_c) {
     for (int32_t ic = 0; ic < in_c; ++ic) {
       const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
-      const int32_t w_stride = ic < keep ? keep : rest;
+      const int32_t stride = ic < keep ? w_stride : tail_stride;
       float acc = accumulate ? dx[ic] : 0.0f;
-      for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * w_stride];
+      for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * stride];
       dx[ic] = acc;
     }
   }
 }
 
-static void pointwise_gather(const float *dy, const int8_t *w, const int8_t *w_tail, const float *w_scale, float *dx,
-                             int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep, int accumulate) {
+/*
+ * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
+ * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
+ * small batch) take a plain loop.
+ */
+void conv2d_backprop_input_pointwise_f32(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail,
+                                         int32_t tail_stride, const float *w_scale, float *dx, int32_t pixels,
+                                         int32_t in_c, int32_t out_c, int32_t keep, int32_t accumulate) {
   const int32_t rest = in_c - keep;
   Term table[TERMS];
   if (pixels < 4) {
-    pointwise_sums(dy, w, w_tail, w_scale, dx, pixels, in_c, out_c, keep, accumulate);
+    pointwise_sums(dy, w, w_stride, w_tail, tail_stride, w_scale, dx, pixels, in_c, out_c, keep, accumulate);
     return;
   }
   if (accumulate && pixels % 4 != 0) {
     /* Taking the last four pixels again would add their terms twice: the ones past the last four go alone. */
     const int32_t whole = pixels - pixels % 4;
-    pointwise_sums(dy + whole * out_c, w, w_tail, w_scale, dx + whole * in_c, pixels - whole, in_c, out_c, keep, 1);
+    pointwise_sums(dy + whole * out_c, w, w_stride, w_tail, tail_stride, w_scale, dx + whole * in_c, pixels - whole,
+                   in_c, out_c, keep, 1);
     pixels = whole;
   }
   for (int32_t p = 0; p < pixels; p += 4) {
@@ -155,8 +159,8 @@ static void pointwise_gather(const float *dy, const int8_t *w, const int8_t *w_t
       }
       /* Even an empty first table writes its zeros. */
       if (end == table && resume) break;
-      gather_channels(table, end, w, keep, keep, x, in_c, resume);
-      if (rest > 0) gather_channels(table, end, w_tail, rest, rest, x + keep, in_c, resume);
+      if (keep > 0) gather_channels(table, end, w, w_stride, keep, x, in_c, resume);
+      if (rest > 0) gather_channels(table, end, w_tail, tail_stride, rest, x + keep, in_c, resume);
       resume = 1;
     } while (oc < out_c);
   }
@@ -172,7 +176,8 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
   const int32_t dx_size = batches * in_h * in_w * in_c;
   if (filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
       in_h == out_h && in_w == out_w) {
-    pointwise_gather(dy, w, w_tail, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep, accumulate);
+    conv2d_backprop_input_pointwise_f32(dy, w, keep, w_tail, rest, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep,
+                                        accumulate);
     return;
   }
   if (!accumulate) {

@@ -14,9 +14,9 @@
  * gradients of the second to fourth rows wait in scratch (after x_real, 3 * keep floats) until the first row is done.
  *
  * `dequantize` says where x_real comes from: 0, the copy above, made by this call; 1 (a 1x1 stride-1 layer only),
- * no copy but x_real of each of the 256 codes in a table, from which the four input channels a block reads are
- * dequantized for all pixels right before it (after the table, pixels * 4 floats; then the pending rows): less
- * memory, more work; 2, the copy that an earlier call on the same input left in scratch (a layer updated a chunk of
+ * no copy but x_real of each of the 256 codes in a table, through which a block reads the codes (a block of fewer than
+ * four rows or input channels has its input channels dequantized for all pixels right before it: after the table,
+ * pixels * 4 floats; then the pending rows): less memory, more work; 2, the copy that an earlier call on the same input left in scratch (a layer updated a chunk of
  * output channels at a time).
  */
 #include <stddef.h>
@@ -90,6 +90,26 @@ static void pointwise_gradients_4x4(const struct conv_update_window *s, const fl
   g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
 }
 
+/* pointwise_gradients_4x4 reading the input as codes: x_real of pixel p, lane l is x_table[x[p * x_c + l]]. */
+static void pointwise_gradients_4x4_coded(const struct conv_update_window *s, const int8_t *x, int32_t x_c,
+                                          const float *x_table, int32_t pixels, int32_t oc, float g[4][4]) {
+  const float *d = s->dy + oc;
+  float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
+  float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
+  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, x += x_c) {
+    const float x0 = x_table[x[0]], x1 = x_table[x[1]], x2 = x_table[x[2]], x3 = x_table[x[3]];
+    const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
+    a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
+    a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
+    a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
+    a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
+  }
+  g[0][0] = a00; g[0][1] = a01; g[0][2] = a02; g[0][3] = a03;
+  g[1][0] = a10; g[1][1] = a11; g[1][2] = a12; g[1][3] = a13;
+  g[2][0] = a20; g[2][1] = a21; g[2][2] = a22; g[2][3] = a23;
+  g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
+}
+
 /* g[r][l] for `rows` output channels from oc and `lanes` input channels, x_real[l] of pixel 0 on, any counts up to 4. */
 static void pointwise_gradients(const struct conv_update_window *s, const float *x_real, int32_t pixels, int32_t oc,
                                 int32_t rows, int32_t lanes, float g[4][4]) {
@@ -109,7 +129,8 @@ static void pointwise_gradients(const struct conv_update_window *s, const float 
 
 /*
  * The update of a 1x1 stride-1 layer, four rows (output channels) at a time; `pending` holds 3 * keep floats. With
- * `table` (x_real of code c at table[c + 128]) each block's four input channels are dequantized into `block` first.
+ * `table` (x_real of code c at table[c + 128]) a whole block of four rows by four input channels reads the codes
+ * through it; a smaller one has its input channels dequantized into `block` first.
  */
 static void pointwise_update(const struct conv_update_window *s, int32_t pixels, int8_t *w, int32_t in_c,
                              const float *inv_w_scale, float rate, int32_t *rng, float *pending, const int8_t *x,
@@ -121,13 +142,17 @@ static void pointwise_update(const struct conv_update_window *s, int32_t pixels,
       const int32_t lanes = s->keep - ic >= 4 ? 4 : s->keep - ic;
       const float *x_real = s->x_real + ic;
       float g[4][4];
-      if (table != NULL) {
-        for (int32_t p = 0; p < pixels; ++p) {
-          for (int32_t l = 0; l < lanes; ++l) block[p * 4 + l] = table[x[p * x_c + ic + l] + 128];
+      if (table != NULL && rows == 4 && lanes == 4) {
+        pointwise_gradients_4x4_coded(s, x + ic, x_c, table + 128, pixels, oc, g);
+      } else {
+        if (table != NULL) {
+          for (int32_t p = 0; p < pixels; ++p) {
+            for (int32_t l = 0; l < lanes; ++l) block[p * 4 + l] = table[x[p * x_c + ic + l] + 128];
+          }
+          x_real = block;
         }
-        x_real = block;
+        pointwise_gradients(s, x_real, pixels, oc, rows, lanes, g);
       }
-      pointwise_gradients(s, x_real, pixels, oc, rows, lanes, g);
       for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], &state);
       for (int32_t r = 1; r < rows; ++r) {
         for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * s->keep + ic + l] = g[r][l];

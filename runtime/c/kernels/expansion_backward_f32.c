@@ -2,7 +2,7 @@
  * The backward pass from a depthwise layer's output gradient into the 1x1 layer before it, `chunk` channels at a time
  * (compiler/ops/train/expansion_backward.ts): per chunk, the depthwise layer's output gradient of those channels
  * (with a projection after the depthwise layer, pr_w: its input gradient of those channels, from their columns of its
- * weights, masked by dw_mask and stepping the depthwise bias; else gathered from dy), the depthwise input gradient
+ * weights, read in place, masked by dw_mask and stepping the depthwise bias; else gathered from dy), the depthwise input gradient
  * (their weights gathered), the 1x1 layer's output mask, then that layer's input gradient (sums continued over the
  * chunks), bias step and weight rows' steps. The gradients between the layers exist one chunk at a time. Absent parts:
  * dx NULL (no input gradient), bias_kind / dw_bias_kind 0 (no bias step; 1 bias, 2 folded bias), w_update NULL (no
@@ -11,8 +11,7 @@
  *
  * Scratch: the chunk's depthwise output gradient (out pixels x chunk floats), its depthwise weights (taps x chunk bytes,
  * rounded up to 4), its expansion output gradient (pixels x chunk floats), the weight update's scratch (the saved
- * input dequantized by the first chunk's call and read by the others', or with by_table its table of codes), the
- * chunk's projection weight columns (pr_out_c x chunk bytes).
+ * input dequantized by the first chunk's call and read by the others', or with by_table its table of codes).
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -28,6 +27,9 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
                                int32_t out_c, int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
                                int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t keep,
                                int32_t accumulate);
+void conv2d_backprop_input_pointwise_f32(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail,
+                                         int32_t tail_stride, const float *w_scale, float *dx, int32_t pixels,
+                                         int32_t in_c, int32_t out_c, int32_t keep, int32_t accumulate);
 void bias_update_f32(const float *dy, int32_t *bias, const float *inv_scale, const float *lr, int32_t pixels,
                      int32_t channels);
 void folded_bias_update_f32(const float *dy, int32_t *folded, const float *inv_scale, const int32_t *offset_sum,
@@ -76,19 +78,14 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
   int8_t *const w_chunk = (int8_t *)(dy_chunk + out_pixels * chunk);
   float *const g = (float *)(w_chunk + (taps * chunk + 3) / 4 * 4);
   void *const update_scratch = g + pixels * chunk;
-  const int32_t update_floats = (by_table ? 256 + pixels * 4 : pixels * w_keep) + 3 * w_keep;
-  int8_t *const pr_chunk = (int8_t *)update_scratch + (w_update != NULL ? update_floats * 4 : 0);
   for (int32_t c0 = 0; c0 < channels; c0 += chunk) {
     const int32_t k = channels - c0 < chunk ? channels - c0 : chunk;
     if (pr_w != NULL) {
-      /* The chunk's columns: those below pr_keep from pr_w's rows, the others from pr_tail's. */
+      /* The chunk's columns of the projection's weights: those below pr_keep in pr_w's rows, the others in pr_tail's. */
       const int32_t kept = pr_keep - c0 <= 0 ? 0 : pr_keep - c0 < k ? pr_keep - c0 : k;
-      for (int32_t o = 0; o < pr_out_c; ++o) {
-        if (kept > 0) memcpy(pr_chunk + o * k, pr_w + o * pr_keep + c0, (size_t)kept);
-        if (kept < k) memcpy(pr_chunk + o * k + kept, pr_tail + o * (channels - pr_keep) + c0 + kept - pr_keep, (size_t)(k - kept));
-      }
-      conv2d_backprop_input_f32(dy, pr_chunk, NULL, pr_scale, dy_chunk, batches, out_h, out_w, k, out_h, out_w, pr_out_c,
-                                1, 1, 1, 1, 1, 1, 0, 0, k, 0);
+      conv2d_backprop_input_pointwise_f32(dy, kept > 0 ? pr_w + c0 : pr_w, pr_keep,
+                                          kept < k ? pr_tail + (c0 + kept - pr_keep) : pr_tail, channels - pr_keep,
+                                          pr_scale, dy_chunk, out_pixels, k, pr_out_c, kept, 0);
       clear_masked(dy_chunk, dw_mask, out_pixels, channels, c0, k);
       if (dw_bias_kind == 1) bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, lr, out_pixels, k);
       if (dw_bias_kind == 2) {
