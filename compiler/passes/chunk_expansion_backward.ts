@@ -61,6 +61,16 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
     return { projection, mask, bias: others[0] ?? null };
   };
 
+  /**
+   * The projection's output mask, where the gradient before it lives on past the projection anyway (a residual
+   * block's, read again for the skip path): its ApplyMask, which the fused node then applies as it reads. Or null.
+   */
+  const projectionMaskOf = (projection: number): number | null => {
+    const mask = producer.get(nodes[projection]!.inputs[0]!);
+    if (mask === undefined || nodes[mask]!.op !== 'ApplyMask') return null;
+    return only(nodes[mask]!.inputs[0]!).some((i) => i > projection) ? mask : null;
+  };
+
   for (let d = 0; d < nodes.length; d++) {
     const depthwise = nodes[d]!;
     if (depthwise.op !== 'DepthwiseConv2DBackpropInput') continue;
@@ -100,17 +110,26 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
     const w = byPart.get('weights');
     const pr = front && nodes[front.projection]!;
     const db = front?.bias === null || !front ? undefined : nodes[front.bias]!;
+    // The projection's mask as a part writes a copy of its own (only within the fused node); the node itself stays
+    // while anything else reads its output.
+    const prMaskAt = front ? projectionMaskOf(front.projection) : null;
+    const prMask = prMaskAt === null ? null : nodes[prMaskAt]!;
+    const masked = prMask && graph.tensors[prMask.outputs[0]!]!;
+    const tensors = masked ? [...graph.tensors, { ...masked, id: graph.tensors.length, name: `${masked.name} (by channel chunks)` }] : graph.tensors;
+    const dropped = new Set(prMask && only(prMask.outputs[0]!).every((i) => i === front!.projection) ? [prMaskAt!] : []);
     const fused: Node = {
       id: depthwise.id,
       op: 'ExpansionBackward',
       inputs: [
-        pr ? pr.inputs[0]! : depthwise.inputs[0]!, depthwise.inputs[1]!, nodes[mask]!.inputs[1]!, p?.inputs[1] ?? -1, p?.inputs[2] ?? -1,
+        prMask ? prMask.inputs[0]! : pr ? pr.inputs[0]! : depthwise.inputs[0]!, depthwise.inputs[1]!, nodes[mask]!.inputs[1]!, p?.inputs[1] ?? -1, p?.inputs[2] ?? -1,
         b?.inputs[1] ?? -1, b?.inputs[2] ?? w?.inputs[3] ?? db?.inputs[2] ?? -1, w?.inputs[1] ?? -1, w?.inputs[2] ?? -1, w?.inputs[4] ?? -1,
         pr?.inputs[1] ?? -1, pr?.inputs[2] ?? -1, front ? nodes[front.mask]!.inputs[1]! : -1, db?.inputs[1] ?? -1,
+        prMask ? prMask.inputs[1]! : -1,
       ],
       outputs: p ? [p.outputs[0]!] : [],
       attrs: {
-        ...(pr ? partAttrs('projection', pr) : {}),
+        ...(prMask ? partAttrs('projectionMask', { ...prMask, outputs: [tensors.length - 1] }) : {}),
+        ...(pr ? partAttrs('projection', prMask ? { ...pr, inputs: [tensors.length - 1, ...pr.inputs.slice(1)] } : pr) : {}),
         ...(front ? partAttrs('depthwiseMask', nodes[front.mask]!) : {}),
         ...(db ? partAttrs('depthwiseBias', db) : {}),
         ...partAttrs('depthwise', depthwise),
@@ -120,10 +139,12 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
       },
       origin: `${nodes[start]!.origin} + ${nodes[end]!.origin} (by channel chunks)`,
     };
-    // Backward nodes only: no inference node lies in the run, so indices past it move down by what it drops.
-    const index = (i: number): number => (i < start ? i : i - (run.length - 1));
+    // Backward nodes only: no inference node lies in the run or is dropped, so indices move down by what is dropped
+    // before them.
+    const index = (i: number): number => i - [...dropped].filter((k) => k < i).length - (i < start ? 0 : run.length - 1);
     const training = graph.training && { ...graph.training, inferenceNodes: graph.training.inferenceNodes.map(index) };
-    return { ...graph, nodes: [...nodes.slice(0, start), fused, ...others.map((i) => nodes[i]!), ...nodes.slice(end + 1)], ...(training ? { training } : {}) };
+    const before = nodes.slice(0, start).filter((_, i) => !dropped.has(i));
+    return { ...graph, tensors, nodes: [...before, fused, ...others.map((i) => nodes[i]!), ...nodes.slice(end + 1)], ...(training ? { training } : {}) };
   }
   return graph;
 }

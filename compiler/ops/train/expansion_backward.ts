@@ -3,9 +3,9 @@
  * before it (an inverted bottleneck's expansion), a chunk of channels at a time, so that the gradient between them
  * (the expanded tensor's, in float32 the largest buffer of a training step) never exists whole. It stands for these
  * nodes of the training graph (made by passes/chunk_expansion_backward.ts), and computes exactly what they compute:
- * optionally first the 1x1 projection after the depthwise layer (its Conv2DBackpropInput, the depthwise layer's
- * output mask, its bias step), so that the depthwise layer's output gradient exists one chunk at a time too; then
- * DepthwiseConv2DBackpropInput, ApplyMask (the expansion's output mask), then of the expansion any of
+ * optionally first the 1x1 projection after the depthwise layer (its output mask, its Conv2DBackpropInput, the
+ * depthwise layer's output mask, its bias step), so that the depthwise layer's output gradient exists one chunk at a
+ * time too; then DepthwiseConv2DBackpropInput, ApplyMask (the expansion's output mask), then of the expansion any of
  * Conv2DBackpropInput (its input gradient), BiasUpdate or FoldedBiasUpdate, Conv2DWeightUpdate, run in that order
  * (the input gradient reads the weights before their step; the bias step touches neither).
  *
@@ -17,11 +17,15 @@
  * chunks keep. The reference therefore runs the nodes whole, one after another, and every backend's chunks must equal
  * it bit for bit.
  *
- * Inputs, by position (-1 where the part is absent): [the projection's output gradient (masked) with a projection,
- * else the depthwise layer's output gradient (masked), depthwise weights, expansion mask, expansion weights (read),
- * their frozen tail, expansion bias or folded bias, learning rate, saved input of the expansion, expansion weights
- * (updated), random state, projection weights, their frozen tail, depthwise output mask, depthwise bias or folded
- * bias]. Output: the expansion's input gradient, if computed.
+ * Inputs, by position (-1 where the part is absent): [the projection's output gradient (masked, unless the mask is
+ * a part) with a projection, else the depthwise layer's output gradient (masked), depthwise weights, expansion mask,
+ * expansion weights (read), their frozen tail, expansion bias or folded bias, learning rate, saved input of the
+ * expansion, expansion weights (updated), random state, projection weights, their frozen tail, depthwise output mask,
+ * depthwise bias or folded bias, the projection's output mask]. Output: the expansion's input gradient, if computed.
+ *
+ * With the projection's output mask (its ApplyMask as a part, on an intermediate of its own), input 0 is the gradient
+ * before that mask, which the kernels apply as they read it: where that gradient lives on past this node anyway (a
+ * residual block's, for the skip path), the masked copy need not be held while the chunks run.
  */
 import type { TensorData } from '../../ir/dtype.ts';
 import { allocData } from '../../ir/dtype.ts';
@@ -37,7 +41,7 @@ import type { WeightUpdateParams } from './parameter_update.ts';
 import { biasUpdate, conv2dWeightUpdate, foldedBiasUpdate, isPointwise } from './parameter_update.ts';
 
 /** The parts, in the order they run on each chunk. */
-export const PARTS = ['projection', 'depthwiseMask', 'depthwiseBias', 'depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
+export const PARTS = ['projectionMask', 'projection', 'depthwiseMask', 'depthwiseBias', 'depthwise', 'mask', 'inputGradient', 'bias', 'weights'] as const;
 export type Part = (typeof PARTS)[number];
 
 const OPS = {
@@ -179,7 +183,7 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
           present(5, 'int32', true), bTables[0] ?? absentFloats, bTables[1] ?? arg.absent('int32', false), bTables[2] ?? arg.absent('int32', false),
           present(6, 'float32'),
           present(7, 'int8'), present(8, 'int8', true), wTables[0] ?? absentFloats, present(9, 'int32', true),
-          present(10, 'int8'), present(11, 'int8'), prTables[0] ?? absentFloats, present(12, 'uint8'),
+          present(10, 'int8'), present(11, 'int8'), prTables[0] ?? absentFloats, present(14, 'uint8'), present(12, 'uint8'),
           present(13, 'int32', true), dbTables[0] ?? absentFloats, dbTables[1] ?? arg.absent('int32', false), dbTables[2] ?? arg.absent('int32', false),
           arg.scratch(),
           ...[d.batches, d.inH, d.inW, d.inC, d.outH, d.outW, d.filterH, d.filterW, d.strideH, d.strideW, d.dilationH, d.dilationW, d.padTop, d.padLeft,

@@ -49,20 +49,22 @@ export function conv2d_backprop_input_f32(
 }
 
 /*
- * The 1x1 stride-1 case over `pixels` pixels with the rows of w and w_tail w_stride and tail_stride bytes apart:
- * expansion_backward_f32 runs it on a chunk of a layer's input channels, columns of its weights. The terms of a dx
- * element come in the same order as above.
+ * The 1x1 stride-1 case over `pixels` pixels with the rows of w and w_tail w_stride and tail_stride bytes apart, dy
+ * masked by dy_mask as it is read if that is not 0: expansion_backward_f32 runs it on a chunk of a layer's input
+ * channels, columns of its weights, from the gradient before the layer's output mask. The terms of a dx element come
+ * in the same order as above.
  */
 export function conv2d_backprop_input_pointwise_f32(
-  dy: usize, w: usize, w_stride: i32, w_tail: usize, tail_stride: i32, w_scale: usize, dx: usize, pixels: i32,
-  in_c: i32, out_c: i32, keep: i32, accumulate: i32,
+  dy: usize, dy_mask: usize, w: usize, w_stride: i32, w_tail: usize, tail_stride: i32, w_scale: usize, dx: usize,
+  pixels: i32, in_c: i32, out_c: i32, keep: i32, accumulate: i32,
 ): void {
   if (accumulate == 0) memory.fill(dx, 0, <usize>(pixels * in_c) << 2);
-  let src = dy;
   for (let p = 0; p < pixels; ++p) {
     const xRow = dx + (<usize>(p * in_c) << 2);
-    for (let oc = 0; oc < out_c; ++oc, src += 4) {
-      const g = load<f32>(src) * load<f32>(w_scale + (<usize>oc << 2));
+    for (let oc = 0; oc < out_c; ++oc) {
+      const i = p * out_c + oc;
+      if (dy_mask != 0 && ((<i32>load<u8>(dy_mask + <usize>(i >> 3)) >> (i & 7)) & 1) == 0) continue;
+      const g = load<f32>(dy + (<usize>i << 2)) * load<f32>(w_scale + (<usize>oc << 2));
       if (g == 0) continue;
       const wRow = w + <usize>(oc * w_stride);
       for (let ic = 0; ic < keep; ++ic) {

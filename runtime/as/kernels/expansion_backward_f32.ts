@@ -30,11 +30,11 @@ function clearMasked(g: usize, mask: usize, pixels: i32, channels: i32, c0: i32,
 export function expansion_backward_f32(
   dy: usize, dw_w: usize, dw_scale: usize, mask: usize, w: usize, w_tail: usize, p_scale: usize, dx: usize, bias: usize,
   b_inv: usize, b_offset_sum: usize, b_limit: usize, lr: usize, x: usize, w_update: usize, w_inv: usize, rng: usize,
-  pr_w: usize, pr_tail: usize, pr_scale: usize, dw_mask: usize, dw_bias: usize, db_inv: usize, db_offset_sum: usize,
-  db_limit: usize, scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32, out_h: i32, out_w: i32, filter_h: i32,
-  filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32, pad_left: i32,
-  p_in_c: i32, p_keep: i32, bias_kind: i32, x_c: i32, w_in_c: i32, w_keep: i32, x_zero_point: i32, x_scale_bits: i32,
-  pr_out_c: i32, pr_keep: i32, dw_bias_kind: i32, by_table: i32, chunk: i32,
+  pr_w: usize, pr_tail: usize, pr_scale: usize, pr_mask: usize, dw_mask: usize, dw_bias: usize, db_inv: usize,
+  db_offset_sum: usize, db_limit: usize, scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32, out_h: i32,
+  out_w: i32, filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32, pad_top: i32,
+  pad_left: i32, p_in_c: i32, p_keep: i32, bias_kind: i32, x_c: i32, w_in_c: i32, w_keep: i32, x_zero_point: i32,
+  x_scale_bits: i32, pr_out_c: i32, pr_keep: i32, dw_bias_kind: i32, by_table: i32, chunk: i32,
 ): void {
   const outPixels = batches * out_h * out_w;
   const pixels = batches * in_h * in_w;
@@ -48,7 +48,7 @@ export function expansion_backward_f32(
     if (pr_w != 0) {
       /* The chunk's columns of the projection's weights: those below pr_keep in pr_w's rows, the others in pr_tail's. */
       const kept = max(0, min(pr_keep - c0, k));
-      conv2d_backprop_input_pointwise_f32(dy, pr_w + <usize>(kept > 0 ? c0 : 0), pr_keep,
+      conv2d_backprop_input_pointwise_f32(dy, pr_mask, pr_w + <usize>(kept > 0 ? c0 : 0), pr_keep,
         pr_tail + <usize>(kept < k ? c0 + kept - pr_keep : 0), channels - pr_keep, pr_scale, dyChunk, outPixels, k, pr_out_c,
         kept, 0);
       clearMasked(dyChunk, dw_mask, outPixels, channels, c0, k);

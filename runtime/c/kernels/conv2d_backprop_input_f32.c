@@ -12,12 +12,14 @@
  * four pixels by four input channels at a time so that each weight is converted to float once per four pixels. The
  * four pixels' scaled gradients are computed once per output channel, into a table that all input channels share and
  * that leaves out the output channels whose gradient is 0 at all four pixels (behind a ReLU, many are). That loop,
- * conv2d_backprop_input_pointwise_f32, takes the rows of w and w_tail any number of bytes apart: expansion_backward_f32
- * runs it on a chunk of a layer's input channels, columns of its weights. The zero terms of the channels kept are
- * added: adding ±0 to a sum that started at +0 never changes it (it cannot become -0), so skipping is only a shortcut.
- * That is also why testing dy rather than g for 0 is enough: weight scales are finite, so g is 0 where dy is, and a g
- * that underflows to 0 only adds ±0 terms.
+ * conv2d_backprop_input_pointwise_f32, takes the rows of w and w_tail any number of bytes apart and may mask dy as it
+ * reads it: expansion_backward_f32 runs it on a chunk of a layer's input channels, columns of its weights, from the
+ * gradient before the layer's output mask. The zero terms of the channels kept are added: adding ±0 to a sum that
+ * started at +0 never changes it (it cannot become -0), so skipping is only a shortcut. That is also why testing dy
+ * rather than g for 0 is enough: weight scales are finite, so g is 0 where dy is, and a g that underflows to 0 only
+ * adds ±0 terms.
  */
+#include <stddef.h>
 #include "tf_kernels.h"
 
 /*
@@ -101,17 +103,22 @@ static void gather_channels(const Term *t, const Term *end, const int8_t *w, int
   }
 }
 
-/* The plain loop over `pixels` pixels. */
-static void pointwise_sums(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail, int32_t tail_stride,
-                           const float *w_scale, float *dx, int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
-                           int accumulate) {
-  for (int32_t p = 0; p < pixels; ++p, dy += out_c, dx += in_c) {
+/* dy[i], or 0 where dy_mask (when there is one) has bit i clear: an ApplyMask read as it goes. */
+static inline float gradient_at(const float *dy, const uint8_t *dy_mask, int32_t i) {
+  return dy_mask == NULL || (dy_mask[i >> 3] >> (i & 7)) & 1 ? dy[i] : 0.0f;
+}
+
+/* The plain loop over pixels [first, end). */
+static void pointwise_sums(const float *dy, const uint8_t *dy_mask, const int8_t *w, int32_t w_stride,
+                           const int8_t *w_tail, int32_t tail_stride, const float *w_scale, float *dx, int32_t first,
+                           int32_t end, int32_t in_c, int32_t out_c, int32_t keep, int accumulate) {
+  for (int32_t p = first; p < end; ++p) {
     for (int32_t ic = 0; ic < in_c; ++ic) {
       const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
       const int32_t stride = ic < keep ? w_stride : tail_stride;
-      float acc = accumulate ? dx[ic] : 0.0f;
-      for (int32_t oc = 0; oc < out_c; ++oc) acc += dy[oc] * w_scale[oc] * (float)col[oc * stride];
-      dx[ic] = acc;
+      float acc = accumulate ? dx[p * in_c + ic] : 0.0f;
+      for (int32_t oc = 0; oc < out_c; ++oc) acc += gradient_at(dy, dy_mask, p * out_c + oc) * w_scale[oc] * (float)col[oc * stride];
+      dx[p * in_c + ic] = acc;
     }
   }
 }
@@ -119,37 +126,37 @@ static void pointwise_sums(const float *dy, const int8_t *w, int32_t w_stride, c
 /*
  * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
  * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
- * small batch) take a plain loop.
+ * small batch) take a plain loop. dy_mask, if not NULL, clears the gradients whose bits are clear.
  */
-void conv2d_backprop_input_pointwise_f32(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail,
-                                         int32_t tail_stride, const float *w_scale, float *dx, int32_t pixels,
-                                         int32_t in_c, int32_t out_c, int32_t keep, int32_t accumulate) {
+void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask, const int8_t *w, int32_t w_stride,
+                                         const int8_t *w_tail, int32_t tail_stride, const float *w_scale, float *dx,
+                                         int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
+                                         int32_t accumulate) {
   const int32_t rest = in_c - keep;
   Term table[TERMS];
   if (pixels < 4) {
-    pointwise_sums(dy, w, w_stride, w_tail, tail_stride, w_scale, dx, pixels, in_c, out_c, keep, accumulate);
+    pointwise_sums(dy, dy_mask, w, w_stride, w_tail, tail_stride, w_scale, dx, 0, pixels, in_c, out_c, keep, accumulate);
     return;
   }
   if (accumulate && pixels % 4 != 0) {
     /* Taking the last four pixels again would add their terms twice: the ones past the last four go alone. */
     const int32_t whole = pixels - pixels % 4;
-    pointwise_sums(dy + whole * out_c, w, w_stride, w_tail, tail_stride, w_scale, dx + whole * in_c, pixels - whole,
-                   in_c, out_c, keep, 1);
+    pointwise_sums(dy, dy_mask, w, w_stride, w_tail, tail_stride, w_scale, dx, whole, pixels, in_c, out_c, keep, 1);
     pixels = whole;
   }
   for (int32_t p = 0; p < pixels; p += 4) {
-    const float *g;
     float *x;
     int resume = accumulate;
     int32_t oc = 0;
     if (p > pixels - 4) p = pixels - 4;
-    g = dy + p * out_c;
     x = dx + p * in_c;
     do {
       Term *end = table;
       int32_t last = 0;
       for (; oc < out_c && end != table + TERMS; ++oc) {
-        const float g0 = g[oc], g1 = g[out_c + oc], g2 = g[2 * out_c + oc], g3 = g[3 * out_c + oc];
+        const int32_t i = p * out_c + oc;
+        const float g0 = gradient_at(dy, dy_mask, i), g1 = gradient_at(dy, dy_mask, i + out_c);
+        const float g2 = gradient_at(dy, dy_mask, i + 2 * out_c), g3 = gradient_at(dy, dy_mask, i + 3 * out_c);
         const float scale = w_scale[oc];
         if (g0 == 0.0f && g1 == 0.0f && g2 == 0.0f && g3 == 0.0f) continue;
         end->h[0] = g0 * scale, end->h[1] = g1 * scale, end->h[2] = g2 * scale, end->h[3] = g3 * scale;
@@ -176,8 +183,8 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
   const int32_t dx_size = batches * in_h * in_w * in_c;
   if (filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
       in_h == out_h && in_w == out_w) {
-    conv2d_backprop_input_pointwise_f32(dy, w, keep, w_tail, rest, w_scale, dx, batches * in_h * in_w, in_c, out_c, keep,
-                                        accumulate);
+    conv2d_backprop_input_pointwise_f32(dy, NULL, w, keep, w_tail, rest, w_scale, dx, batches * in_h * in_w, in_c, out_c,
+                                        keep, accumulate);
     return;
   }
   if (!accumulate) {

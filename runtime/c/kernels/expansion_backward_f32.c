@@ -2,7 +2,8 @@
  * The backward pass from a depthwise layer's output gradient into the 1x1 layer before it, `chunk` channels at a time
  * (compiler/ops/train/expansion_backward.ts): per chunk, the depthwise layer's output gradient of those channels
  * (with a projection after the depthwise layer, pr_w: its input gradient of those channels, from their columns of its
- * weights, read in place, masked by dw_mask and stepping the depthwise bias; else gathered from dy), the depthwise input gradient
+ * weights, read in place, and from dy masked by pr_mask as it is read if there is one; masked by dw_mask and stepping
+ * the depthwise bias; else gathered from dy), the depthwise input gradient
  * (their weights gathered), the 1x1 layer's output mask, then that layer's input gradient (sums continued over the
  * chunks), bias step and weight rows' steps. The gradients between the layers exist one chunk at a time. Absent parts:
  * dx NULL (no input gradient), bias_kind / dw_bias_kind 0 (no bias step; 1 bias, 2 folded bias), w_update NULL (no
@@ -27,9 +28,10 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
                                int32_t out_c, int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
                                int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t keep,
                                int32_t accumulate);
-void conv2d_backprop_input_pointwise_f32(const float *dy, const int8_t *w, int32_t w_stride, const int8_t *w_tail,
-                                         int32_t tail_stride, const float *w_scale, float *dx, int32_t pixels,
-                                         int32_t in_c, int32_t out_c, int32_t keep, int32_t accumulate);
+void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask, const int8_t *w, int32_t w_stride,
+                                         const int8_t *w_tail, int32_t tail_stride, const float *w_scale, float *dx,
+                                         int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
+                                         int32_t accumulate);
 void bias_update_f32(const float *dy, int32_t *bias, const float *inv_scale, const float *lr, int32_t pixels,
                      int32_t channels);
 void folded_bias_update_f32(const float *dy, int32_t *folded, const float *inv_scale, const int32_t *offset_sum,
@@ -63,8 +65,9 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
                             const int8_t *w, const int8_t *w_tail, const float *p_scale, float *dx, int32_t *bias,
                             const float *b_inv, const int32_t *b_offset_sum, const int32_t *b_limit, const float *lr,
                             const int8_t *x, int8_t *w_update, const float *w_inv, int32_t *rng, const int8_t *pr_w,
-                            const int8_t *pr_tail, const float *pr_scale, const uint8_t *dw_mask, int32_t *dw_bias,
-                            const float *db_inv, const int32_t *db_offset_sum, const int32_t *db_limit, void *scratch,
+                            const int8_t *pr_tail, const float *pr_scale, const uint8_t *pr_mask,
+                            const uint8_t *dw_mask, int32_t *dw_bias, const float *db_inv,
+                            const int32_t *db_offset_sum, const int32_t *db_limit, void *scratch,
                             int32_t batches, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
                             int32_t out_w, int32_t filter_h, int32_t filter_w, int32_t stride_h, int32_t stride_w,
                             int32_t dilation_h, int32_t dilation_w, int32_t pad_top, int32_t pad_left, int32_t p_in_c,
@@ -83,7 +86,7 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
     if (pr_w != NULL) {
       /* The chunk's columns of the projection's weights: those below pr_keep in pr_w's rows, the others in pr_tail's. */
       const int32_t kept = pr_keep - c0 <= 0 ? 0 : pr_keep - c0 < k ? pr_keep - c0 : k;
-      conv2d_backprop_input_pointwise_f32(dy, kept > 0 ? pr_w + c0 : pr_w, pr_keep,
+      conv2d_backprop_input_pointwise_f32(dy, pr_mask, kept > 0 ? pr_w + c0 : pr_w, pr_keep,
                                           kept < k ? pr_tail + (c0 + kept - pr_keep) : pr_tail, channels - pr_keep,
                                           pr_scale, dy_chunk, out_pixels, k, pr_out_c, kept, 0);
       clear_masked(dy_chunk, dw_mask, out_pixels, channels, c0, k);
