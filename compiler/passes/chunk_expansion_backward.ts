@@ -6,8 +6,9 @@
  * Conv2DWeightUpdate read (some of them); and in front, where the depthwise layer's output gradient comes from the
  * 1x1 projection after it (masked, read besides only by the depthwise bias step), those nodes too. The chunks cost
  * time (every part's loop overheads once per chunk, the projection's weight columns gathered), so the compiler
- * replaces only the run that holds the memory plan's peak (`at`; compiler/compile.ts), keeps it only if the arena
- * shrinks, and then widens the chunks as far as the arena holds them.
+ * replaces only the run that holds the memory plan's peak (`at`; compiler/compile.ts) and keeps it only if the peak
+ * drops; the compiler narrows the chunks where the peak stays on them and widens them below it. In a residual block
+ * the projection's output mask joins in front as well (see the op).
  */
 import type { Graph, Node } from '../ir/graph.ts';
 import type { Part } from '../ops/train/expansion_backward.ts';

@@ -67,17 +67,28 @@ static inline void update_weight(int8_t *w, float g, float rate, float inv_scale
   *w = (int8_t)tf_stochastic_round_weight(v, tf_uniform(*state));
 }
 
-/* g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p
- * of dy is pixel p of x). */
-static void pointwise_gradients_4x4(const struct conv_update_window *s, const float *x_real, int32_t pixels, int32_t oc,
-                                    float g[4][4]) {
+/*
+ * g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p of dy
+ * is pixel p of x): x_real of pixel p, lane l is x_real[p * x_stride + l], or with x_table (the input read as codes)
+ * x_table[x[p * x_c + l]]. Inlined with x_table NULL or not, each caller gets one loop without the test.
+ */
+static inline __attribute__((always_inline)) void gradients_4x4(const struct conv_update_window *s,
+                                                                 const float *x_real, const int8_t *x, int32_t x_c,
+                                                                 const float *x_table, int32_t pixels, int32_t oc,
+                                                                 float g[4][4]) {
   const float *d = s->dy + oc;
-  const float *xp = x_real;
   const int32_t x_stride = s->x_stride;
   float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
   float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += x_stride) {
-    const float x0 = xp[0], x1 = xp[1], x2 = xp[2], x3 = xp[3];
+  for (int32_t p = 0; p < pixels; ++p, d += s->out_c) {
+    float x0, x1, x2, x3;
+    if (x_table != NULL) {
+      const int8_t *const q = x + p * x_c;
+      x0 = x_table[q[0]], x1 = x_table[q[1]], x2 = x_table[q[2]], x3 = x_table[q[3]];
+    } else {
+      const float *const r = x_real + p * x_stride;
+      x0 = r[0], x1 = r[1], x2 = r[2], x3 = r[3];
+    }
     const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
     a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
     a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
@@ -90,24 +101,14 @@ static void pointwise_gradients_4x4(const struct conv_update_window *s, const fl
   g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
 }
 
-/* pointwise_gradients_4x4 reading the input as codes: x_real of pixel p, lane l is x_table[x[p * x_c + l]]. */
+static void pointwise_gradients_4x4(const struct conv_update_window *s, const float *x_real, int32_t pixels, int32_t oc,
+                                    float g[4][4]) {
+  gradients_4x4(s, x_real, NULL, 0, NULL, pixels, oc, g);
+}
+
 static void pointwise_gradients_4x4_coded(const struct conv_update_window *s, const int8_t *x, int32_t x_c,
                                           const float *x_table, int32_t pixels, int32_t oc, float g[4][4]) {
-  const float *d = s->dy + oc;
-  float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
-  float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
-  for (int32_t p = 0; p < pixels; ++p, d += s->out_c, x += x_c) {
-    const float x0 = x_table[x[0]], x1 = x_table[x[1]], x2 = x_table[x[2]], x3 = x_table[x[3]];
-    const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
-    a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
-    a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
-    a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
-    a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
-  }
-  g[0][0] = a00; g[0][1] = a01; g[0][2] = a02; g[0][3] = a03;
-  g[1][0] = a10; g[1][1] = a11; g[1][2] = a12; g[1][3] = a13;
-  g[2][0] = a20; g[2][1] = a21; g[2][2] = a22; g[2][3] = a23;
-  g[3][0] = a30; g[3][1] = a31; g[3][2] = a32; g[3][3] = a33;
+  gradients_4x4(s, NULL, x, x_c, x_table, pixels, oc, g);
 }
 
 /* g[r][l] for `rows` output channels from oc and `lanes` input channels, x_real[l] of pixel 0 on, any counts up to 4. */
