@@ -207,8 +207,12 @@ export const expansionBackward: OpDef<Record<string, AttrValue>, ExpansionBackwa
     return chunk > 4 ? { ...node, attrs: { ...node.attrs, chunk: Math.max(4, Math.floor(chunk / 8) * 4) } } : null;
   },
 
-  /** Chunks twice as wide, up to one for all channels: fewer passes of every part's loop overheads. */
+  /**
+   * The weight step's float copy again (where a later step lowered the peak this node sat at), then chunks twice as
+   * wide, up to one for all channels: fewer passes of every part's loop overheads.
+   */
   withMoreScratch(node, prepared) {
+    if (node.attrs['dequantizeByTable'] === true) return { ...node, attrs: { ...node.attrs, dequantizeByTable: false } };
     const { channels, chunk } = prepared.params;
     const whole = Math.ceil(channels / 4) * 4;
     return chunk < whole ? { ...node, attrs: { ...node.attrs, chunk: Math.min(chunk * 2, whole) } } : null;

@@ -222,6 +222,10 @@ export const conv2dWeightUpdate: OpDef<WeightUpdateAttrs, WeightUpdateParams> = 
   withLessScratch(node, prepared) {
     return !node.attrs.dequantizeByTable && isPointwise(prepared.params) ? { ...node, attrs: { ...node.attrs, dequantizeByTable: true } } : null;
   },
+  /** Back to the float copy where a later step lowered the peak this one sat at. */
+  withMoreScratch(node) {
+    return node.attrs.dequantizeByTable ? { ...node, attrs: { ...node.attrs, dequantizeByTable: false } } : null;
+  },
   evaluate(p, [dyData, xData, wData, lrData, rngData]) {
     const lr = (lrData as Float32Array)[0]!;
     const w = wData as Int8Array;
