@@ -124,6 +124,31 @@ static void pointwise_sums(const float *dy, const uint8_t *dy_mask, const int8_t
 }
 
 /*
+ * The table for the four pixels from p and output channels from *oc on (at most TERMS; *oc moves past them), steps
+ * counted from channel 0: the ones whose gradient is 0 at all four pixels are left out. Returns its end. Inlined with
+ * dy_mask NULL or not, so that the unmasked loop does not test for a mask.
+ */
+static inline __attribute__((always_inline)) Term *fill_table(Term *table, const float *dy, const uint8_t *dy_mask,
+                                                               const float *w_scale, int32_t p, int32_t out_c,
+                                                               int32_t *oc) {
+  Term *end = table;
+  int32_t last = 0, c = *oc;
+  for (; c < out_c && end != table + TERMS; ++c) {
+    const int32_t i = p * out_c + c;
+    const float g0 = gradient_at(dy, dy_mask, i), g1 = gradient_at(dy, dy_mask, i + out_c);
+    const float g2 = gradient_at(dy, dy_mask, i + 2 * out_c), g3 = gradient_at(dy, dy_mask, i + 3 * out_c);
+    const float scale = w_scale[c];
+    if (g0 == 0.0f && g1 == 0.0f && g2 == 0.0f && g3 == 0.0f) continue;
+    end->h[0] = g0 * scale, end->h[1] = g1 * scale, end->h[2] = g2 * scale, end->h[3] = g3 * scale;
+    end->step = c - last;
+    last = c;
+    ++end;
+  }
+  *oc = c;
+  return end;
+}
+
+/*
  * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
  * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
  * small batch) take a plain loop. dy_mask, if not NULL, clears the gradients whose bits are clear.
@@ -151,19 +176,8 @@ void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask
     if (p > pixels - 4) p = pixels - 4;
     x = dx + p * in_c;
     do {
-      Term *end = table;
-      int32_t last = 0;
-      for (; oc < out_c && end != table + TERMS; ++oc) {
-        const int32_t i = p * out_c + oc;
-        const float g0 = gradient_at(dy, dy_mask, i), g1 = gradient_at(dy, dy_mask, i + out_c);
-        const float g2 = gradient_at(dy, dy_mask, i + 2 * out_c), g3 = gradient_at(dy, dy_mask, i + 3 * out_c);
-        const float scale = w_scale[oc];
-        if (g0 == 0.0f && g1 == 0.0f && g2 == 0.0f && g3 == 0.0f) continue;
-        end->h[0] = g0 * scale, end->h[1] = g1 * scale, end->h[2] = g2 * scale, end->h[3] = g3 * scale;
-        end->step = oc - last;
-        last = oc;
-        ++end;
-      }
+      Term *const end = dy_mask != NULL ? fill_table(table, dy, dy_mask, w_scale, p, out_c, &oc)
+                                        : fill_table(table, dy, NULL, w_scale, p, out_c, &oc);
       /* Even an empty first table writes its zeros. */
       if (end == table && resume) break;
       if (keep > 0) gather_channels(table, end, w, w_stride, keep, x, in_c, resume);
