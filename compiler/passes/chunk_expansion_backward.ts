@@ -5,9 +5,9 @@
  * ApplyMask reads, whose output only the 1x1 stride-1 layer's Conv2DBackpropInput, BiasUpdate or FoldedBiasUpdate and
  * Conv2DWeightUpdate read (some of them); and in front, where the depthwise layer's output gradient comes from the
  * 1x1 projection after it (masked, read besides only by the depthwise bias step), those nodes too. The chunks cost
- * time (every part's loop overheads once per chunk, the projection's weight columns gathered), so the compiler
- * replaces only the run that holds the memory plan's peak (`at`; compiler/compile.ts) and keeps it only if the peak
- * drops; the compiler narrows the chunks where the peak stays on them and widens them below it. In a residual block
+ * time (every part's loop overheads once per chunk, the projection's table of scaled gradients built again), so the
+ * compiler replaces only the run that holds the memory plan's peak (`at`; compiler/compile.ts) and keeps it only if
+ * the peak drops; it narrows the chunks where the peak stays on them and widens them below it. In a residual block
  * the projection's output mask joins in front as well (see the op).
  */
 import type { Graph, Node } from '../ir/graph.ts';
@@ -117,7 +117,7 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
     const prMask = prMaskAt === null ? null : nodes[prMaskAt]!;
     const masked = prMask && graph.tensors[prMask.outputs[0]!]!;
     const tensors = masked ? [...graph.tensors, { ...masked, id: graph.tensors.length, name: `${masked.name} (by channel chunks)` }] : graph.tensors;
-    const dropped = new Set(prMask && only(prMask.outputs[0]!).every((i) => i === front!.projection) ? [prMaskAt!] : []);
+    const dropped = prMask !== null && only(prMask.outputs[0]!).every((i) => i === front!.projection) ? prMaskAt! : -1;
     const fused: Node = {
       id: depthwise.id,
       op: 'ExpansionBackward',
@@ -140,11 +140,11 @@ export function chunkExpansionBackward(graph: Graph, options: { readonly at?: nu
       },
       origin: `${nodes[start]!.origin} + ${nodes[end]!.origin} (by channel chunks)`,
     };
-    // Backward nodes only: no inference node lies in the run or is dropped, so indices move down by what is dropped
+    // Backward nodes only: no inference node lies in the run or is the dropped mask, so indices move down by what goes
     // before them.
-    const index = (i: number): number => i - [...dropped].filter((k) => k < i).length - (i < start ? 0 : run.length - 1);
+    const index = (i: number): number => i - (dropped >= 0 && dropped < i ? 1 : 0) - (i < start ? 0 : run.length - 1);
     const training = graph.training && { ...graph.training, inferenceNodes: graph.training.inferenceNodes.map(index) };
-    const before = nodes.slice(0, start).filter((_, i) => !dropped.has(i));
+    const before = nodes.slice(0, start).filter((_, i) => i !== dropped);
     return { ...graph, tensors, nodes: [...before, fused, ...others.map((i) => nodes[i]!), ...nodes.slice(end + 1)], ...(training ? { training } : {}) };
   }
   return graph;
