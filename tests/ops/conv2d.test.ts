@@ -67,6 +67,9 @@ const CASES: readonly Case[] = [
   { name: '1x1 K=11, 12 channels, stride 2', input: [1, 7, 5, 11], filter: [1, 1], outC: 12, stride: [2, 2], padding: 'same' },
   { name: '1x1 K=13, 4 channels, input zp -128', input: [1, 6, 3, 13], filter: [1, 1], outC: 4, padding: 'valid', inZp: -128 },
   { name: '1x1 K=16, 16 channels, relu6', input: [1, 4, 5, 16], filter: [1, 1], outC: 16, padding: 'same', activation: 'relu6' },
+  // Cortex-M's register-stationary 1x1 kernels (K = 8 and 16), with an odd pixel count.
+  { name: '1x1 K=8, odd pixels, 5 channels, relu', input: [1, 5, 3, 8], filter: [1, 1], outC: 5, padding: 'same', activation: 'relu' },
+  { name: '1x1 K=16, odd pixels, 3 channels', input: [1, 3, 3, 16], filter: [1, 1], outC: 3, padding: 'same' },
   { name: '1x1 K=24, 8 channels', input: [1, 3, 7, 24], filter: [1, 1], outC: 8, padding: 'same' },
   // The wasm layout computes a dead channel's constant output at compile time.
   { name: 'dead channel: zero weights', input: [1, 5, 6, 4], filter: [3, 3], outC: 8, padding: 'same', deadChannel: 5 },
@@ -171,6 +174,12 @@ test('Cortex-M4 (QEMU) == reference (double rounding), byte for byte', async () 
   const ref = reference('double');
   const m4 = await runCompiled(graph, runs, 'cortex-m4', 'double');
   runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(m4.outputs[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));
+});
+
+test('Cortex-M7 (QEMU) == reference (float32 rounding), byte for byte', async () => {
+  const ref = reference('float32');
+  const m7 = await runCompiled(graph, runs, 'cortex-m7', 'float32');
+  runs.forEach((_, k) => CASES.forEach((c, i) => assert.equal(Buffer.from(m7.outputs[k]![i]!), Buffer.from(ref[k]![i]!), `${c.name}, run ${k}`)));
 });
 
 test('TFLite options round trip through the importer', () => {

@@ -5,7 +5,8 @@
  * With stride 1 the whole batch is one [pixels x in_c] by [out_c x in_c]^T matrix multiply.
  *
  * Pixels are computed two at a time and output channels two at a time: each byte loaded feeds two
- * multiply-accumulates (the same core as conv2d_s8's, which gathers windows into columns first).
+ * multiply-accumulates (the same core as conv2d_s8's, which gathers windows into columns first). On Cortex-M with
+ * 8 or 16 input channels, each output channel's weights stay in registers instead while its pixels go by.
  */
 #include "tf_kernels.h"
 
@@ -98,16 +99,16 @@ static void conv1x1_run(const int8_t *x, int32_t pixel_step, int32_t count, cons
 #if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
 /*
  * conv1x1_run with the one-rounding form of the requantization (tf_rq_apply, exact when tf_rq_layer_ok holds):
- * each channel's constants are made once per pixel pair; or with the 'float32' rounding. `full` (a constant in each
- * caller) clamps with SSAT.
+ * each channel's constants are made once per pixel pair; or with the 'float32' rounding. CONV1X1_RQ_APPLY gives the
+ * output before its clamp, output offset included. `full` (a constant in each caller) clamps with SSAT.
  */
 #if TF_FLOAT32_REQUANT
 #define CONV1X1_RQ_CHANNEL(oc) multipliers[oc]
-#define CONV1X1_RQ_APPLY(q, acc) tf_requantize_float32((acc), (q))
+#define CONV1X1_RQ_APPLY(q, acc) tf_requantize_float32_add_sat((acc), (q), output_offset)
 typedef int32_t conv1x1_rq;
 #else
 #define CONV1X1_RQ_CHANNEL(oc) tf_rq_channel(multipliers[oc], shifts[oc])
-#define CONV1X1_RQ_APPLY(q, acc) tf_rq_apply((q), (acc))
+#define CONV1X1_RQ_APPLY(q, acc) (tf_rq_apply((q), (acc)) + output_offset)
 typedef tf_rq conv1x1_rq;
 #endif
 static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x, int32_t pixel_step, int32_t count,
@@ -133,10 +134,10 @@ static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x
       int32_t acc10 = acc00, acc11 = acc01;
       tf_dsp_dot_2x2(x0, x1, w0, w1, in_c, &acc00, &acc01, &acc10, &acc11);
       const conv1x1_rq q0 = CONV1X1_RQ_CHANNEL(oc), q1 = CONV1X1_RQ_CHANNEL(oc + 1);
-      const int32_t r00 = CONV1X1_RQ_APPLY(q0, acc00) + output_offset;
-      const int32_t r01 = CONV1X1_RQ_APPLY(q1, acc01) + output_offset;
-      const int32_t r10 = CONV1X1_RQ_APPLY(q0, acc10) + output_offset;
-      const int32_t r11 = CONV1X1_RQ_APPLY(q1, acc11) + output_offset;
+      const int32_t r00 = CONV1X1_RQ_APPLY(q0, acc00);
+      const int32_t r01 = CONV1X1_RQ_APPLY(q1, acc01);
+      const int32_t r10 = CONV1X1_RQ_APPLY(q0, acc10);
+      const int32_t r11 = CONV1X1_RQ_APPLY(q1, acc11);
       out1[oc] = tf_store_clamped(r10, act_min, act_max, full);
       out1[oc + 1] = tf_store_clamped(r11, act_min, act_max, full);
       out0[oc] = tf_store_clamped(r00, act_min, act_max, full);
@@ -147,9 +148,56 @@ static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x
       int32_t acc0 = folded_bias[oc], acc1 = acc0;
       tf_dsp_dot_1x2(w0, x0, x1, in_c, &acc0, &acc1);
       const conv1x1_rq q0 = CONV1X1_RQ_CHANNEL(oc);
-      const int32_t r0 = CONV1X1_RQ_APPLY(q0, acc0) + output_offset, r1 = CONV1X1_RQ_APPLY(q0, acc1) + output_offset;
+      const int32_t r0 = CONV1X1_RQ_APPLY(q0, acc0), r1 = CONV1X1_RQ_APPLY(q0, acc1);
       out1[oc] = tf_store_clamped(r1, act_min, act_max, full);
       out0[oc] = tf_store_clamped(r0, act_min, act_max, full);
+    }
+  }
+}
+
+/*
+ * conv1x1_run_rq for a small in_c known at compile time (a multiple of 4): each output channel's weights stay in
+ * registers, expanded once, while its pixels go by two at a time. Few input channels make the channel-pair loop of
+ * conv1x1_run_rq spend more on loop control and spills than on multiply-accumulates.
+ */
+static inline __attribute__((always_inline)) void conv1x1_run_stationary(
+    const int8_t *x, int32_t count, const int8_t *weights, const int32_t *folded_bias, int8_t *out, int32_t in_c,
+    int32_t out_c, const int32_t *multipliers, const int32_t *shifts, int32_t output_offset, int32_t act_min,
+    int32_t act_max, int full) {
+  (void)shifts; /* unused by the 'float32' rounding */
+  const int8_t *const pairs_end = x + (count & ~1) * in_c;
+  for (int32_t oc = 0; oc < out_c; ++oc) {
+    int32_t even[4], odd[4];
+    for (int32_t k = 0; k < in_c / 4; ++k) {
+      const uint32_t w = tf_load_s8x4(weights + oc * in_c + 4 * k);
+      even[k] = tf_sxtb16_even(w);
+      odd[k] = tf_sxtb16_odd(w);
+    }
+    const conv1x1_rq q = CONV1X1_RQ_CHANNEL(oc);
+    const int32_t bias = folded_bias[oc];
+    const int8_t *x0 = x;
+    int8_t *o = out + oc;
+    for (; x0 != pairs_end; x0 += 2 * in_c) {
+      int32_t acc0 = bias, acc1 = bias;
+      for (int32_t k = 0; k < in_c / 4; ++k) {
+        const uint32_t a = tf_load_s8x4(x0 + 4 * k), b = tf_load_s8x4(x0 + in_c + 4 * k);
+        acc0 = __smlad(tf_sxtb16_even(a), even[k], acc0);
+        acc0 = __smlad(tf_sxtb16_odd(a), odd[k], acc0);
+        acc1 = __smlad(tf_sxtb16_even(b), even[k], acc1);
+        acc1 = __smlad(tf_sxtb16_odd(b), odd[k], acc1);
+      }
+      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc0), act_min, act_max, full);
+      o[out_c] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc1), act_min, act_max, full);
+      o += 2 * out_c;
+    }
+    if (count & 1) {
+      int32_t acc0 = bias;
+      for (int32_t k = 0; k < in_c / 4; ++k) {
+        const uint32_t a = tf_load_s8x4(x0 + 4 * k);
+        acc0 = __smlad(tf_sxtb16_even(a), even[k], acc0);
+        acc0 = __smlad(tf_sxtb16_odd(a), odd[k], acc0);
+      }
+      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc0), act_min, act_max, full);
     }
   }
 }
@@ -169,6 +217,23 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
   conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
                  act_min, act_max, 0);
 }
+
+#define CONV1X1_STATIONARY(name, channels, is_full)                                                                   \
+  static void name(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,                        \
+                   const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c, const int32_t *multipliers, \
+                   const int32_t *shifts, int32_t output_offset, int32_t act_min, int32_t act_max) {                 \
+    if (pixel_step != in_c) {                                                                                         \
+      conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,               \
+                     output_offset, act_min, act_max, is_full);                                                       \
+      return;                                                                                                         \
+    }                                                                                                                 \
+    conv1x1_run_stationary(x, count, weights, folded_bias, out, channels, out_c, multipliers, shifts, output_offset,  \
+                           act_min, act_max, is_full);                                                                \
+  }
+CONV1X1_STATIONARY(conv1x1_run_c8_full, 8, 1)
+CONV1X1_STATIONARY(conv1x1_run_c8_clamp, 8, 0)
+CONV1X1_STATIONARY(conv1x1_run_c16_full, 16, 1)
+CONV1X1_STATIONARY(conv1x1_run_c16_clamp, 16, 0)
 #endif
 
 void conv2d_1x1_s8(const int8_t *input, const int8_t *weights, const int32_t *folded_bias, int8_t *output,
@@ -180,7 +245,10 @@ void conv2d_1x1_s8(const int8_t *input, const int8_t *weights, const int32_t *fo
   run_fn conv1x1_run_fn = conv1x1_run;
 #if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
   if (TF_FLOAT32_REQUANT || tf_rq_layer_ok(multipliers, shifts, out_c)) {
-    conv1x1_run_fn = act_min == -128 && act_max == 127 ? conv1x1_run_rq_full : conv1x1_run_rq_clamp;
+    const int full = act_min == -128 && act_max == 127;
+    conv1x1_run_fn = in_c == 8    ? (full ? conv1x1_run_c8_full : conv1x1_run_c8_clamp)
+                     : in_c == 16 ? (full ? conv1x1_run_c16_full : conv1x1_run_c16_clamp)
+                                  : (full ? conv1x1_run_rq_full : conv1x1_run_rq_clamp);
   }
 #endif
   if (stride_h == 1 && stride_w == 1) {

@@ -24,11 +24,15 @@ typedef struct {
   const int8_t *weights;
   const int32_t *folded_bias, *multipliers, *shifts;
   int32_t output_offset, act_min, act_max;
-  int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply and the range is int8's, 1 when they suit it */
+  int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply (or the rounding is 'float32') and the range is
+               * int8's, 1 when they suit it */
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
-#if defined(TF_DSP) && TF_RQ_CONV
+#if defined(TF_DSP) && TF_FLOAT32_REQUANT
+  acc = tf_requantize_float32_add_sat(acc, g->multipliers[oc], g->output_offset);
+  return tf_store_clamped(acc, g->act_min, g->act_max, g->rq == 2);
+#elif defined(TF_DSP) && TF_RQ_CONV
   if (g->rq) {
     acc = tf_rq_apply(tf_rq_channel(g->multipliers[oc], g->shifts[oc]), acc) + g->output_offset;
     return tf_store_clamped(acc, g->act_min, g->act_max, g->rq == 2);
@@ -194,8 +198,10 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   g.act_min = act_min;
   g.act_max = act_max;
   g.rq = 0;
-#if defined(TF_DSP) && TF_RQ_CONV
-  if (tf_rq_layer_ok(multipliers, shifts, out_c)) g.rq = act_min == -128 && act_max == 127 ? 2 : 1;
+#if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
+  if (TF_FLOAT32_REQUANT || tf_rq_layer_ok(multipliers, shifts, out_c)) {
+    g.rq = act_min == -128 && act_max == 127 ? 2 : 1;
+  }
 #endif
   /* Two columns (1x1 filters would not use them: their columns are the input pixels). */
   int8_t *col0 = (int8_t *)scratch;
