@@ -20,6 +20,7 @@
  * output channels at a time).
  */
 #include <stddef.h>
+#include <string.h>
 #include "tf_kernels.h"
 #include "tf_float32.h"
 
@@ -81,6 +82,14 @@ static inline __attribute__((always_inline)) void gradients_4x4(const struct con
   float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
   float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
   for (int32_t p = 0; p < pixels; ++p, d += s->out_c) {
+    /* Most gradients are +0 (the output mask clears them), whose terms are skipped: rows by their bits, and the
+     * pixel as a whole when all four are. */
+    uint32_t b0, b1, b2, b3;
+    memcpy(&b0, d, 4);
+    memcpy(&b1, d + 1, 4);
+    memcpy(&b2, d + 2, 4);
+    memcpy(&b3, d + 3, 4);
+    if ((b0 | b1 | b2 | b3) == 0) continue;
     float x0, x1, x2, x3;
     if (x_table != NULL) {
       const int8_t *const q = x + p * x_c;
@@ -89,11 +98,22 @@ static inline __attribute__((always_inline)) void gradients_4x4(const struct con
       const float *const r = x_real + p * x_stride;
       x0 = r[0], x1 = r[1], x2 = r[2], x3 = r[3];
     }
-    const float d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3];
-    a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
-    a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
-    a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
-    a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
+    if (b0 != 0) {
+      const float d0 = tf_f32_from_ubits(b0);
+      a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
+    }
+    if (b1 != 0) {
+      const float d1 = tf_f32_from_ubits(b1);
+      a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
+    }
+    if (b2 != 0) {
+      const float d2 = tf_f32_from_ubits(b2);
+      a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
+    }
+    if (b3 != 0) {
+      const float d3 = tf_f32_from_ubits(b3);
+      a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
+    }
   }
   g[0][0] = a00; g[0][1] = a01; g[0][2] = a02; g[0][3] = a03;
   g[1][0] = a10; g[1][1] = a11; g[1][2] = a12; g[1][3] = a13;
