@@ -70,6 +70,8 @@ const CASES: readonly Case[] = [
   // Cortex-M's register-stationary 1x1 kernels (K = 8 and 16), with an odd pixel count.
   { name: '1x1 K=8, odd pixels, 5 channels, relu', input: [1, 5, 3, 8], filter: [1, 1], outC: 5, padding: 'same', activation: 'relu' },
   { name: '1x1 K=16, odd pixels, 3 channels', input: [1, 3, 3, 16], filter: [1, 1], outC: 3, padding: 'same' },
+  // Cortex-M's 1x1 kernel over pixel pairs extended once (K a multiple of 4, up to 256): odd pixels and channels.
+  { name: '1x1 K=20, odd pixels, 7 channels, relu6', input: [1, 3, 5, 20], filter: [1, 1], outC: 7, padding: 'same', activation: 'relu6' },
   { name: '1x1 K=24, 8 channels', input: [1, 3, 7, 24], filter: [1, 1], outC: 8, padding: 'same' },
   // The wasm layout computes a dead channel's constant output at compile time.
   { name: 'dead channel: zero weights', input: [1, 5, 6, 4], filter: [3, 3], outC: 8, padding: 'same', deadChannel: 5 },

@@ -202,10 +202,74 @@ static inline __attribute__((always_inline)) void conv1x1_run_stationary(
   }
 }
 
+/* The most input channels conv1x1_run_expanded takes: its expanded pixel pair is 4 * in_c bytes of stack. */
+#define CONV1X1_EXPANDED_MAX_IN_C 256
+
+/*
+ * conv1x1_run_rq for in_c a multiple of 4, at most CONV1X1_EXPANDED_MAX_IN_C: each pixel pair is sign-extended into
+ * halfword lanes once (word k of both pixels as [even, odd] of pixel 0, then of pixel 1), so the channel pairs' loop
+ * extends only the weights: 2 loads fewer and 4 extends fewer per 4 bytes than tf_dsp_dot_2x2.
+ */
+static inline __attribute__((always_inline)) void conv1x1_run_expanded(
+    const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights, const int32_t *folded_bias, int8_t *out,
+    int32_t in_c, int32_t out_c, const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
+    int32_t act_min, int32_t act_max, int full) {
+  (void)shifts; /* unused by the 'float32' rounding */
+  int32_t lanes[CONV1X1_EXPANDED_MAX_IN_C];
+  const int32_t words = in_c / 4;
+  for (int32_t p = 0; p < count; p += 2) {
+    const int8_t *x0 = x + p * pixel_step;
+    /* A lone last pixel is paired with itself, its second output written to the same place with the same value. */
+    const int32_t pair = p + 1 < count;
+    const int8_t *x1 = pair ? x0 + pixel_step : x0;
+    int8_t *out0 = out + p * out_c;
+    int8_t *out1 = pair ? out0 + out_c : out0;
+    for (int32_t k = 0; k < words; ++k) {
+      const uint32_t a = tf_load_s8x4(x0 + 4 * k), b = tf_load_s8x4(x1 + 4 * k);
+      lanes[4 * k] = tf_sxtb16_even(a);
+      lanes[4 * k + 1] = tf_sxtb16_odd(a);
+      lanes[4 * k + 2] = tf_sxtb16_even(b);
+      lanes[4 * k + 3] = tf_sxtb16_odd(b);
+    }
+    const int32_t *const lanes_end = lanes + 4 * words;
+    for (int32_t oc = 0; oc < out_c; oc += 2) {
+      /* An odd last channel is paired with itself, as the lone pixel is. */
+      const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc;
+      const int8_t *w0 = weights + oc * in_c, *w1 = weights + oc1 * in_c;
+      int32_t s00 = folded_bias[oc], s01 = folded_bias[oc1], s10 = s00, s11 = s01;
+      for (const int32_t *l = lanes; l != lanes_end; l += 4, w0 += 4, w1 += 4) {
+        const uint32_t wa = tf_load_s8x4(w0), wb = tf_load_s8x4(w1);
+        const int32_t wa_e = tf_sxtb16_even(wa), wa_o = tf_sxtb16_odd(wa);
+        s00 = __smlad(l[0], wa_e, s00);
+        s00 = __smlad(l[1], wa_o, s00);
+        s10 = __smlad(l[2], wa_e, s10);
+        s10 = __smlad(l[3], wa_o, s10);
+        const int32_t wb_e = tf_sxtb16_even(wb), wb_o = tf_sxtb16_odd(wb);
+        s01 = __smlad(l[0], wb_e, s01);
+        s01 = __smlad(l[1], wb_o, s01);
+        s11 = __smlad(l[2], wb_e, s11);
+        s11 = __smlad(l[3], wb_o, s11);
+      }
+      const conv1x1_rq q0 = CONV1X1_RQ_CHANNEL(oc), q1 = CONV1X1_RQ_CHANNEL(oc1);
+      const int32_t r00 = CONV1X1_RQ_APPLY(q0, s00), r01 = CONV1X1_RQ_APPLY(q1, s01);
+      const int32_t r10 = CONV1X1_RQ_APPLY(q0, s10), r11 = CONV1X1_RQ_APPLY(q1, s11);
+      out1[oc1] = tf_store_clamped(r11, act_min, act_max, full);
+      out1[oc] = tf_store_clamped(r10, act_min, act_max, full);
+      out0[oc1] = tf_store_clamped(r01, act_min, act_max, full);
+      out0[oc] = tf_store_clamped(r00, act_min, act_max, full);
+    }
+  }
+}
+
 static void conv1x1_run_rq_full(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,
                                 const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
                                 const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
                                 int32_t act_min, int32_t act_max) {
+  if (in_c % 4 == 0 && in_c <= CONV1X1_EXPANDED_MAX_IN_C) {
+    conv1x1_run_expanded(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
+                         output_offset, act_min, act_max, 1);
+    return;
+  }
   conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
                  act_min, act_max, 1);
 }
@@ -214,6 +278,11 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
                                  const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
                                  const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
                                  int32_t act_min, int32_t act_max) {
+  if (in_c % 4 == 0 && in_c <= CONV1X1_EXPANDED_MAX_IN_C) {
+    conv1x1_run_expanded(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
+                         output_offset, act_min, act_max, 0);
+    return;
+  }
   conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
                  act_min, act_max, 0);
 }
