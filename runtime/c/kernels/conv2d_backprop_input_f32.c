@@ -35,24 +35,27 @@ typedef struct {
 } Term;
 
 /*
- * The terms' sums into input channels [0, 4) of four dx rows from x (rows of in_c), added to what they hold if
- * `resume`; their weights start at w (channel 0 of output channel 0, rows of w_stride).
+ * The terms' sums into input channels col[0..3] of four dx rows from x (rows of in_c), added to what they hold if
+ * `resume`; their weights start at w (channel 0 of output channel 0, rows of w_stride). A channel given twice gets the
+ * same sums twice.
  */
-static void gather4x4(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, float *x, int32_t in_c,
-                      int resume) {
+static inline __attribute__((always_inline)) void gather4x4_at(const Term *t, const Term *end, const int8_t *w,
+                                                                int32_t w_stride, const int32_t *col, float *x,
+                                                                int32_t in_c, int resume) {
+  const int32_t c0 = col[0], c1 = col[1], c2 = col[2], c3 = col[3];
   float *const x1 = x + in_c, *const x2 = x1 + in_c, *const x3 = x2 + in_c;
   float a00 = 0.0f, a01 = 0.0f, a02 = 0.0f, a03 = 0.0f, a10 = 0.0f, a11 = 0.0f, a12 = 0.0f, a13 = 0.0f;
   float a20 = 0.0f, a21 = 0.0f, a22 = 0.0f, a23 = 0.0f, a30 = 0.0f, a31 = 0.0f, a32 = 0.0f, a33 = 0.0f;
   if (resume) {
-    a00 = x[0], a01 = x[1], a02 = x[2], a03 = x[3];
-    a10 = x1[0], a11 = x1[1], a12 = x1[2], a13 = x1[3];
-    a20 = x2[0], a21 = x2[1], a22 = x2[2], a23 = x2[3];
-    a30 = x3[0], a31 = x3[1], a32 = x3[2], a33 = x3[3];
+    a00 = x[c0], a01 = x[c1], a02 = x[c2], a03 = x[c3];
+    a10 = x1[c0], a11 = x1[c1], a12 = x1[c2], a13 = x1[c3];
+    a20 = x2[c0], a21 = x2[c1], a22 = x2[c2], a23 = x2[c3];
+    a30 = x3[c0], a31 = x3[c1], a32 = x3[c2], a33 = x3[c3];
   }
   for (; t != end; ++t) {
     float w0, w1, w2, w3, h;
     w += t->step * w_stride;
-    w0 = (float)w[0], w1 = (float)w[1], w2 = (float)w[2], w3 = (float)w[3];
+    w0 = (float)w[c0], w1 = (float)w[c1], w2 = (float)w[c2], w3 = (float)w[c3];
     h = t->h[0];
     a00 += h * w0;
     a01 += h * w1;
@@ -74,16 +77,50 @@ static void gather4x4(const Term *t, const Term *end, const int8_t *w, int32_t w
     a32 += h * w2;
     a33 += h * w3;
   }
-  x[0] = a00, x[1] = a01, x[2] = a02, x[3] = a03;
-  x1[0] = a10, x1[1] = a11, x1[2] = a12, x1[3] = a13;
-  x2[0] = a20, x2[1] = a21, x2[2] = a22, x2[3] = a23;
-  x3[0] = a30, x3[1] = a31, x3[2] = a32, x3[3] = a33;
+  x[c0] = a00, x[c1] = a01, x[c2] = a02, x[c3] = a03;
+  x1[c0] = a10, x1[c1] = a11, x1[c2] = a12, x1[c3] = a13;
+  x2[c0] = a20, x2[c1] = a21, x2[c2] = a22, x2[c3] = a23;
+  x3[c0] = a30, x3[c1] = a31, x3[c2] = a32, x3[c3] = a33;
 }
 
-/* gather4x4 for input channels [0, count) of w and x, four at a time and the last one to three one at a time. */
+/* gather4x4_at for channels [0, 4): their offsets are constants. */
+static void gather4x4(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, float *x, int32_t in_c,
+                      int resume) {
+  const int32_t col[4] = {0, 1, 2, 3};
+  gather4x4_at(t, end, w, w_stride, col, x, in_c, resume);
+}
+
+static void gather4x4_cols(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, const int32_t *col,
+                           float *x, int32_t in_c, int resume) {
+  gather4x4_at(t, end, w, w_stride, col, x, in_c, resume);
+}
+
+/*
+ * gather4x4 for input channels [0, count) of w and x: four at a time and the last one to three one at a time; or, with
+ * `live` (bit c set where channel c is wanted at one of the four pixels), only the wanted channels, four at a time (the
+ * last group repeating its last channel).
+ */
 static void gather_channels(const Term *t, const Term *end, const int8_t *w, int32_t w_stride, int32_t count, float *x,
-                            int32_t in_c, int resume) {
+                            int32_t in_c, int resume, const uint8_t *live) {
   int32_t l = 0;
+  if (live != NULL) {
+    int32_t col[4];
+    int32_t n = 0;
+    for (int32_t b = 0; b < (count + 7) / 8; ++b) {
+      for (uint32_t bits = live[b]; bits != 0; bits &= bits - 1u) {
+        col[n++] = 8 * b + __builtin_ctz(bits);
+        if (n == 4) {
+          gather4x4_cols(t, end, w, w_stride, col, x, in_c, resume);
+          n = 0;
+        }
+      }
+    }
+    if (n > 0) {
+      for (int32_t k = n; k < 4; ++k) col[k] = col[n - 1];
+      gather4x4_cols(t, end, w, w_stride, col, x, in_c, resume);
+    }
+    return;
+  }
   for (; l + 4 <= count; l += 4) gather4x4(t, end, w + l, w_stride, x + l, in_c, resume);
   for (; l < count; ++l) {
     const int8_t *v = w + l;
@@ -101,6 +138,28 @@ static void gather_channels(const Term *t, const Term *end, const int8_t *w, int
     }
     y[0] = a0, y[in_c] = a1, y[2 * in_c] = a2, y[3 * in_c] = a3;
   }
+}
+
+/* The most channels a live row covers (its bytes are on the stack); past it every channel is computed. */
+#define LIVE_MAX_CHANNELS 2048
+
+/*
+ * Bit c of row, for c < count: whether mask bit `bit` + j * stride + c is set for one of j = 0..3, a byte at a time;
+ * the mask bytes read are those holding these bits.
+ */
+static void live_row(const uint8_t *mask, int32_t bit, int32_t stride, int32_t count, uint8_t *row) {
+  const int32_t bytes = (count + 7) / 8;
+  for (int32_t b = 0; b < bytes; ++b) row[b] = 0;
+  for (int32_t j = 0; j < 4; ++j) {
+    for (int32_t c = 0; c < count; c += 8) {
+      const int32_t i = bit + j * stride + c;
+      const int32_t shift = i & 7;
+      uint32_t v = (uint32_t)mask[i >> 3] >> shift;
+      if (shift != 0 && c + 8 - shift < count) v |= (uint32_t)mask[(i >> 3) + 1] << (8 - shift);
+      row[c >> 3] |= (uint8_t)v;
+    }
+  }
+  if (count % 8 != 0) row[bytes - 1] &= (uint8_t)((1u << (count % 8)) - 1u);
 }
 
 /* dy[i], or 0 where dy_mask (when there is one) has bit i clear: an ApplyMask read as it goes. */
@@ -151,14 +210,22 @@ static inline __attribute__((always_inline)) Term *fill_table(Term *table, const
 /*
  * The gathering loop over `pixels` pixels. When their count is not a multiple of four the last four are taken, again
  * for the ones already done: their sums come out the same. Fewer than four pixels in all (a fully connected layer's
- * small batch) take a plain loop. dy_mask, if not NULL, clears the gradients whose bits are clear.
+ * small batch) take a plain loop. dy_mask, if not NULL, clears the gradients whose bits are clear. live, if not NULL,
+ * is the mask that the caller applies to dx next (bit p * live_stride + live_c0 + ic for dx[p, ic]): of four pixels,
+ * the input channels whose bits are all clear there are not computed, since the mask clears them anyway (behind a
+ * ReLU about half are).
  */
 void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask, const int8_t *w, int32_t w_stride,
                                          const int8_t *w_tail, int32_t tail_stride, const float *w_scale, float *dx,
                                          int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
-                                         int32_t accumulate) {
+                                         int32_t accumulate, const uint8_t *live, int32_t live_stride,
+                                         int32_t live_c0) {
   const int32_t rest = in_c - keep;
   Term table[TERMS];
+  /* The kept channels' live row, then the others'. */
+  uint8_t wanted[LIVE_MAX_CHANNELS / 8 + 1];
+  uint8_t *const wanted_rest = wanted + (keep + 7) / 8;
+  if (in_c > LIVE_MAX_CHANNELS) live = NULL;
   if (pixels < 4) {
     pointwise_sums(dy, dy_mask, w, w_stride, w_tail, tail_stride, w_scale, dx, 0, pixels, in_c, out_c, keep, accumulate);
     return;
@@ -175,13 +242,20 @@ void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask
     int32_t oc = 0;
     if (p > pixels - 4) p = pixels - 4;
     x = dx + p * in_c;
+    if (live != NULL) {
+      live_row(live, p * live_stride + live_c0, live_stride, keep, wanted);
+      live_row(live, p * live_stride + live_c0 + keep, live_stride, rest, wanted_rest);
+    }
     do {
       Term *const end = dy_mask != NULL ? fill_table(table, dy, dy_mask, w_scale, p, out_c, &oc)
                                         : fill_table(table, dy, NULL, w_scale, p, out_c, &oc);
       /* Even an empty first table writes its zeros. */
       if (end == table && resume) break;
-      if (keep > 0) gather_channels(table, end, w, w_stride, keep, x, in_c, resume);
-      if (rest > 0) gather_channels(table, end, w_tail, tail_stride, rest, x + keep, in_c, resume);
+      if (keep > 0) gather_channels(table, end, w, w_stride, keep, x, in_c, resume, live != NULL ? wanted : NULL);
+      if (rest > 0) {
+        gather_channels(table, end, w_tail, tail_stride, rest, x + keep, in_c, resume,
+                        live != NULL ? wanted_rest : NULL);
+      }
       resume = 1;
     } while (oc < out_c);
   }
@@ -198,7 +272,7 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
   if (filter_h == 1 && filter_w == 1 && stride_h == 1 && stride_w == 1 && pad_top == 0 && pad_left == 0 &&
       in_h == out_h && in_w == out_w) {
     conv2d_backprop_input_pointwise_f32(dy, NULL, w, keep, w_tail, rest, w_scale, dx, batches * in_h * in_w, in_c, out_c,
-                                        keep, accumulate);
+                                        keep, accumulate, NULL, 0, 0);
     return;
   }
   if (!accumulate) {

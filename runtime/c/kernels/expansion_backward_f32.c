@@ -2,8 +2,9 @@
  * The backward pass from a depthwise layer's output gradient into the 1x1 layer before it, `chunk` channels at a time
  * (compiler/ops/train/expansion_backward.ts): per chunk, the depthwise layer's output gradient of those channels
  * (with a projection after the depthwise layer, pr_w: its input gradient of those channels, from their columns of its
- * weights, read in place, and from dy masked by pr_mask as it is read if there is one; masked by dw_mask and stepping
- * the depthwise bias; else gathered from dy), the depthwise input gradient
+ * weights, read in place, and from dy masked by pr_mask as it is read if there is one, leaving out the columns that
+ * dw_mask clears at four pixels; masked by dw_mask and stepping the depthwise bias; else gathered from dy), the
+ * depthwise input gradient
  * (their weights gathered), the 1x1 layer's output mask, then that layer's input gradient (sums continued over the
  * chunks), bias step and weight rows' steps. The gradients between the layers exist one chunk at a time. Absent parts:
  * dx NULL (no input gradient), bias_kind / dw_bias_kind 0 (no bias step; 1 bias, 2 folded bias), w_update NULL (no
@@ -31,7 +32,8 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
 void conv2d_backprop_input_pointwise_f32(const float *dy, const uint8_t *dy_mask, const int8_t *w, int32_t w_stride,
                                          const int8_t *w_tail, int32_t tail_stride, const float *w_scale, float *dx,
                                          int32_t pixels, int32_t in_c, int32_t out_c, int32_t keep,
-                                         int32_t accumulate);
+                                         int32_t accumulate, const uint8_t *live, int32_t live_stride,
+                                         int32_t live_c0);
 void bias_update_f32(const float *dy, int32_t *bias, const float *inv_scale, const float *lr, int32_t pixels,
                      int32_t channels);
 void folded_bias_update_f32(const float *dy, int32_t *folded, const float *inv_scale, const int32_t *offset_sum,
@@ -88,7 +90,7 @@ void expansion_backward_f32(const float *dy, const int8_t *dw_w, const float *dw
       const int32_t kept = pr_keep - c0 <= 0 ? 0 : pr_keep - c0 < k ? pr_keep - c0 : k;
       conv2d_backprop_input_pointwise_f32(dy, pr_mask, kept > 0 ? pr_w + c0 : pr_w, pr_keep,
                                           kept < k ? pr_tail + (c0 + kept - pr_keep) : pr_tail, channels - pr_keep,
-                                          pr_scale, dy_chunk, out_pixels, k, pr_out_c, kept, 0);
+                                          pr_scale, dy_chunk, out_pixels, k, pr_out_c, kept, 0, dw_mask, channels, c0);
       clear_masked(dy_chunk, dw_mask, out_pixels, channels, c0, k);
       if (dw_bias_kind == 1) bias_update_f32(dy_chunk, dw_bias + c0, db_inv + c0, lr, out_pixels, k);
       if (dw_bias_kind == 2) {
