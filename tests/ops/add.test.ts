@@ -38,6 +38,8 @@ const CASES: readonly Case[] = [
   { a: [1, 6, 6, 3], b: [1, 6, 6, 1], qa: [0.019, -60], qb: [0.019, -60], qo: [0.03, 20], act: 'relu' },
   { a: [7], b: [7], qa: [1.5, 100], qb: [0.001, -100], qo: [1.7, -1], act: 'none' },
   { a: [2, 1, 3], b: [3], qa: [0.08, 1], qb: [0.08, 1], qo: [0.08, 1], act: 'relu6' },
+  // Enough elements (2,048) for the C kernel's tables of rescaled codes.
+  { a: [1, 16, 16, 8], b: [1, 16, 16, 8], qa: [0.06, -7], qb: [0.022, 19], qo: [0.08, 3], act: 'relu6' },
 ];
 
 /** Shapes only the host C build checks (TFLite's 4-D broadcast in the oracle build cannot run them). */

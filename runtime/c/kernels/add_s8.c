@@ -6,11 +6,15 @@
  *
  * The compiler merges the output dimensions into a 4-level loop nest dims[4] whose per-level input
  * strides are strides1 / strides2 (0 where an input is broadcast). In the innermost level each input is
- * read contiguously or not at all, so a broadcast input is rescaled once per row.
+ * read contiguously or not at all, so a broadcast input is rescaled once per row. Without broadcasting, an add of many
+ * elements first rescales each of the 256 codes of both inputs into a table (2 KB of stack), then looks them up.
  */
 #include "tf_kernels.h"
 
 #define TF_ADD_LEFT_SHIFT 20
+
+/* The fewest elements for which the rescaling tables cost less than rescaling every element. */
+#define TF_ADD_TABLE_MIN_ELEMENTS 1024
 
 static inline int32_t tf_add_rescale(int32_t x, int32_t offset, int32_t multiplier, int32_t shift) {
   return tf_multiply_by_quantized_multiplier((x + offset) * (1 << TF_ADD_LEFT_SHIFT), multiplier, shift);
@@ -24,6 +28,14 @@ void add_s8(const int8_t *input1, const int8_t *input2, int8_t *output, const in
   const int32_t n = dims[3];
   const int32_t broadcast1 = strides1[3] == 0;
   const int32_t broadcast2 = strides2[3] == 0;
+  const int tabled = !broadcast1 && !broadcast2 && dims[0] * dims[1] * dims[2] * n >= TF_ADD_TABLE_MIN_ELEMENTS;
+  int32_t rescaled1[256], rescaled2[256];
+  if (tabled) {
+    for (int32_t x = -128; x < 128; ++x) {
+      rescaled1[x + 128] = tf_add_rescale(x, input1_offset, input1_multiplier, input1_shift);
+      rescaled2[x + 128] = input2_sign * tf_add_rescale(x, input2_offset, input2_multiplier, input2_shift);
+    }
+  }
   for (int32_t i0 = 0; i0 < dims[0]; ++i0) {
     for (int32_t i1 = 0; i1 < dims[1]; ++i1) {
       for (int32_t i2 = 0; i2 < dims[2]; ++i2) {
@@ -41,6 +53,12 @@ void add_s8(const int8_t *input1, const int8_t *input2, int8_t *output, const in
           for (int32_t c = 0; c < n; ++c) {
             const int32_t s1 = tf_add_rescale(x1[c], input1_offset, input1_multiplier, input1_shift);
             const int32_t y = tf_multiply_by_quantized_multiplier(s1 + s2, output_multiplier, output_shift);
+            output[c] = (int8_t)tf_clamp(y + output_offset, act_min, act_max);
+          }
+        } else if (tabled) {
+          for (int32_t c = 0; c < n; ++c) {
+            const int32_t y = tf_multiply_by_quantized_multiplier(rescaled1[x1[c] + 128] + rescaled2[x2[c] + 128],
+                                                                  output_multiplier, output_shift);
             output[c] = (int8_t)tf_clamp(y + output_offset, act_min, act_max);
           }
         } else {
