@@ -45,8 +45,10 @@ const KIB = 1024;
 export const DEFAULT_BUDGET = { sramBytes: 256 * KIB, flashBytes: 1024 * KIB } as const;
 
 /**
- * Kernels here use little stack (no recursion, buffers live in the arena); newlib-nano printf in
- * the harness needs about 1 KB. Overflow is detected (stack paint; MSPLIM on the M55).
+ * Kernels here use little stack (no recursion, buffers live in the arena; the largest locals are
+ * add_s8's two tables of rescaled codes, 2 KB, and conv2d_1x1_s8's extended pixel pair, up to 1 KB;
+ * a paper model's training step peaks at 2.5 KB); newlib-nano printf in the harness needs about
+ * 1 KB. Overflow is detected (stack paint; MSPLIM on the M55).
  */
 const DEFAULT_STACK_BYTES = 4 * KIB;
 

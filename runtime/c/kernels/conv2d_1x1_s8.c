@@ -292,8 +292,9 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
                    const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c, const int32_t *multipliers, \
                    const int32_t *shifts, int32_t output_offset, int32_t act_min, int32_t act_max) {                 \
     if (pixel_step != in_c) {                                                                                         \
-      conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,               \
-                     output_offset, act_min, act_max, is_full);                                                       \
+      (is_full ? conv1x1_run_rq_full : conv1x1_run_rq_clamp)(x, pixel_step, count, weights, folded_bias, out, in_c,   \
+                                                             out_c, multipliers, shifts, output_offset, act_min,      \
+                                                             act_max);                                                \
       return;                                                                                                         \
     }                                                                                                                 \
     conv1x1_run_stationary(x, count, weights, folded_bias, out, channels, out_c, multipliers, shifts, output_offset,  \
