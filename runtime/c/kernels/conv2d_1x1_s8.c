@@ -5,8 +5,9 @@
  * With stride 1 the whole batch is one [pixels x in_c] by [out_c x in_c]^T matrix multiply.
  *
  * Pixels are computed two at a time and output channels two at a time: each byte loaded feeds two
- * multiply-accumulates (the same core as conv2d_s8's, which gathers windows into columns first). On Cortex-M with
- * 8 or 16 input channels, each output channel's weights stay in registers instead while its pixels go by.
+ * multiply-accumulates (the same core as conv2d_s8's, which gathers windows into columns first). On Cortex-M, a pixel
+ * pair is sign-extended into halfword lanes once for all output channels (in_c a multiple of 4, up to 256); with 8 or
+ * 16 input channels, each output channel's weights stay in registers instead while its pixels go by.
  */
 #include "tf_kernels.h"
 
