@@ -69,7 +69,7 @@ export function buildReport(pg: PreparedGraph, plan: MemoryPlan, board: Board): 
       output: node.outputs.map((id) => shapeOf(graph.tensors[id]!)).join(', '),
       macs: prepared.macs,
       constantBytes,
-      scratchBytes: prepared.scratchBytes,
+      scratchBytes: plan.scratchSizes.get(index) ?? 0,
     };
   });
   const constantBytes = layers.reduce((a, l) => a + l.constantBytes, 0);

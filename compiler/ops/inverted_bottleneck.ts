@@ -233,16 +233,19 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
     const d = depthwise.params;
     const p = project?.params ?? null;
     const params: InvertedBottleneckParams = { transposed: a.transposed >= 0 ? x : null, expand: e, depthwise: d, project: p };
-    const scratchBytes = bottleneckScratchBytes({
+    const geometry: BottleneckGeometry = {
       input: x,
       transposed: a.transposed >= 0,
       expand: e && { output: [e.batches, e.outH, e.outW, e.outC], filterH: e.filterH, filterW: e.filterW, dilationH: e.dilationH },
       depthwise: d,
       depthwiseOutput: p && [d.batches, d.outH, d.outW, d.inC * d.depthMultiplier],
-    });
+    };
+    const scratchBytes = bottleneckScratchBytes(geometry);
     const out = nhwc(ctx.outputs[0]!, 'output');
     const cycles = a.transposed >= 0 ? transposeCycles(x[3]!, x[1]! * x[2]!) : [];
     const overwritesInput = cycles !== null && streamsOverInput(params, x, out);
+    // In place, an NCHW input is transposed where it is: no window of transposed rows.
+    const scratchBytesInPlace = bottleneckScratchBytes({ ...geometry, transposed: false });
     const absentTables = (n: number) => Array.from({ length: n }, () => arg.absent('int32', false));
     const expandGeometry = e
       ? [e.filterH, e.filterW, e.strideH, e.strideW, e.dilationH, e.dilationW, e.padTop, e.padLeft, -e.inputOffset, e.outputOffset, e.actMin, e.actMax]
@@ -271,6 +274,7 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
       },
       scratchBytes,
       overwritesInput,
+      ...(overwritesInput && scratchBytesInPlace < scratchBytes ? { scratchBytesInPlace } : {}),
       macs: (expand?.macs ?? 0) + depthwise.macs + (project?.macs ?? 0),
       notes: [...(expand?.notes ?? []), ...(depthwise.notes ?? []), ...(project?.notes ?? [])],
     } satisfies Prepared<InvertedBottleneckParams>;

@@ -80,6 +80,11 @@ export interface Prepared<P> {
    * `scratchBytes` serve both ways.
    */
   readonly overwritesInput?: boolean;
+  /**
+   * With overwritesInput: the scratch the kernel needs where the planner gives output and input 0 one buffer, when
+   * less than `scratchBytes` (the in-place kernel reads its input in place rather than through a window).
+   */
+  readonly scratchBytesInPlace?: number;
 }
 
 export interface OutputType {

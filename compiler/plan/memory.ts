@@ -20,6 +20,8 @@ export interface MemoryPlan {
   readonly tensorOffsets: ReadonlyMap<number, number>;
   /** Arena offset of the scratch buffer of node i (by position in the schedule). */
   readonly scratchOffsets: ReadonlyMap<number, number>;
+  /** Bytes of the scratch buffer of node i, where it has one. */
+  readonly scratchSizes: ReadonlyMap<number, number>;
   readonly arenaBytes: number;
   /** Largest sum of simultaneously live buffers: no plan can do better without splitting buffers. */
   readonly lowerBoundBytes: number;
@@ -81,14 +83,35 @@ export function planMemory(pg: PreparedGraph, options: Pick<PlanOptions, 'search
       partnered.add(step);
     }
   });
-  const requests: BufferRequest[] = [...lifetimes].map(([id, l]) => ({ id, bytes: l.bytes, firstUse: l.first, lastUse: l.last, inPlaceOf: inPlaceOf.get(id) }));
-  nodes.forEach(({ prepared }, step) => {
-    // A node in place by its geometry needs its scratch only to run in place (Prepared.inPlace).
-    if (prepared.scratchBytes > 0 && (!prepared.inPlace || partnered.has(step))) {
-      requests.push({ id: SCRATCH_ID_BASE + step, bytes: prepared.scratchBytes, firstUse: step, lastUse: step });
-    }
-  });
-  const plan: ArenaPlan = planArena(requests, { ...options, alignment: 16 });
+  const tensorRequests: BufferRequest[] = [...lifetimes].map(([id, l]) => ({ id, bytes: l.bytes, firstUse: l.first, lastUse: l.last, inPlaceOf: inPlaceOf.get(id) }));
+  // A node in place by its geometry needs its scratch only to run in place (Prepared.inPlace). One that streams over
+  // its input needs less where it does (Prepared.scratchBytesInPlace); the planner may still give the two their own
+  // buffers, and such a node then gets its whole scratch in a plan made again. Plans made only to compare peaks (no
+  // search: searchIterations 0) stop at the first: their peak does not depend on where buffers land, and no code is
+  // generated from them.
+  const scratchPlan = (shared: (step: number) => boolean) => {
+    const sizes = new Map<number, number>();
+    nodes.forEach(({ prepared }, step) => {
+      const bytes = shared(step) ? (prepared.scratchBytesInPlace ?? prepared.scratchBytes) : prepared.scratchBytes;
+      if (bytes > 0 && (!prepared.inPlace || partnered.has(step))) sizes.set(step, bytes);
+    });
+    const requests = [...tensorRequests, ...[...sizes].map(([step, bytes]) => ({ id: SCRATCH_ID_BASE + step, bytes, firstUse: step, lastUse: step }))];
+    return { sizes, plan: planArena(requests, { ...options, alignment: 16 }) };
+  };
+  const outputTakesInput = (plan: ArenaPlan, step: number) => {
+    const { node } = nodes[step]!;
+    return plan.offsets.get(rootOf(node.outputs[0]!)) === plan.offsets.get(rootOf(node.inputs[0]!));
+  };
+  const unshared = new Set<number>();
+  const reduced = (step: number) => partnered.has(step) && !unshared.has(step);
+  let { sizes: scratchSizes, plan } = scratchPlan(reduced);
+  const comparing = options.searchIterations === 0;
+  for (; !comparing;) {
+    const missed = [...partnered].filter((step) => reduced(step) && nodes[step]!.prepared.scratchBytesInPlace !== undefined && !outputTakesInput(plan, step));
+    if (missed.length === 0) break;
+    missed.forEach((step) => unshared.add(step));
+    ({ sizes: scratchSizes, plan } = scratchPlan(reduced));
+  }
 
   const tensorOffsets = new Map<number, number>();
   graph.tensors.forEach((t) => {
@@ -112,6 +135,7 @@ export function planMemory(pg: PreparedGraph, options: Pick<PlanOptions, 'search
   return {
     tensorOffsets,
     scratchOffsets,
+    scratchSizes,
     arenaBytes: plan.arenaBytes,
     arena: plan,
     describeBuffer,
