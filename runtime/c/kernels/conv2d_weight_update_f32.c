@@ -68,6 +68,18 @@ static inline void update_weight(int8_t *w, float g, float rate, float inv_scale
   *w = (int8_t)tf_stochastic_round_weight(v, tf_uniform(*state));
 }
 
+/* One row's terms at a pixel, skipped when its gradient's bits are +0: row sums a0..a3 += d * x0..x3. */
+#define GRADIENT_ROW(bits, a0, a1, a2, a3)      \
+  do {                                          \
+    if ((bits) != 0) {                          \
+      const float d_ = tf_f32_from_ubits(bits); \
+      a0 += d_ * x0;                            \
+      a1 += d_ * x1;                            \
+      a2 += d_ * x2;                            \
+      a3 += d_ * x3;                            \
+    }                                           \
+  } while (0)
+
 /*
  * g[r][l] for output channels oc + r, r < 4, and input channels ic + l, l < 4, of a 1x1 stride-1 layer (pixel p of dy
  * is pixel p of x): x_real of pixel p, lane l is x_real[p * x_stride + l], or with x_table (the input read as codes)
@@ -98,22 +110,10 @@ static inline __attribute__((always_inline)) void gradients_4x4(const struct con
       const float *const r = x_real + p * x_stride;
       x0 = r[0], x1 = r[1], x2 = r[2], x3 = r[3];
     }
-    if (b0 != 0) {
-      const float d0 = tf_f32_from_ubits(b0);
-      a00 += d0 * x0; a01 += d0 * x1; a02 += d0 * x2; a03 += d0 * x3;
-    }
-    if (b1 != 0) {
-      const float d1 = tf_f32_from_ubits(b1);
-      a10 += d1 * x0; a11 += d1 * x1; a12 += d1 * x2; a13 += d1 * x3;
-    }
-    if (b2 != 0) {
-      const float d2 = tf_f32_from_ubits(b2);
-      a20 += d2 * x0; a21 += d2 * x1; a22 += d2 * x2; a23 += d2 * x3;
-    }
-    if (b3 != 0) {
-      const float d3 = tf_f32_from_ubits(b3);
-      a30 += d3 * x0; a31 += d3 * x1; a32 += d3 * x2; a33 += d3 * x3;
-    }
+    GRADIENT_ROW(b0, a00, a01, a02, a03);
+    GRADIENT_ROW(b1, a10, a11, a12, a13);
+    GRADIENT_ROW(b2, a20, a21, a22, a23);
+    GRADIENT_ROW(b3, a30, a31, a32, a33);
   }
   g[0][0] = a00; g[0][1] = a01; g[0][2] = a02; g[0][3] = a03;
   g[1][0] = a10; g[1][1] = a11; g[1][2] = a12; g[1][3] = a13;
