@@ -62,6 +62,8 @@ export async function measureTraining(paperDir: string, model: string): Promise<
   const board = getBoard('cortex-m7');
   const source = loadModelFile(join(paperDir, `${model}.qdq.onnx`));
   const rows: TrainingRow[] = [];
+  /** The same for every scheme: read once. */
+  let real: ReturnType<typeof fashionImage> | undefined;
   for (const scheme of schemes) {
     const graph = buildTrainingGraph(source, { update: `${schemesFile}#${model}/${scheme}`, classes: 10 });
     const settings = { board, rounding: source.rounding ?? 'float32' } as const;
@@ -81,7 +83,7 @@ export async function measureTraining(paperDir: string, model: string): Promise<
       writeOutputDir(join(dir, 'model'), compiled.files);
       const shape = graph.tensors[graph.training!.image]!.shape;
       const run = await trainModel(board, join(dir, 'model'), [new Uint8Array(elementCount(shape))], { labels: [1], learningRate: 0.01, steps: 2 });
-      const real = fashionImage(shape);
+      real ??= fashionImage(shape);
       const realRun = await trainModel(board, join(dir, 'model'), [real.image], { labels: [real.label], learningRate: 0.01, steps: 2 });
       rows.push({ ...base, run: { instructions: run.instructions![1]!, realInstructions: realRun.instructions![1]!, sram: run.sramBytes!, flash: run.flashBytes! } });
     } finally {

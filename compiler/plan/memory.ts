@@ -105,10 +105,9 @@ export function planMemory(pg: PreparedGraph, options: Pick<PlanOptions, 'search
   const unshared = new Set<number>();
   const reduced = (step: number) => partnered.has(step) && !unshared.has(step);
   let { sizes: scratchSizes, plan } = scratchPlan(reduced);
-  const comparing = options.searchIterations === 0;
-  for (; !comparing;) {
-    const missed = [...partnered].filter((step) => reduced(step) && nodes[step]!.prepared.scratchBytesInPlace !== undefined && !outputTakesInput(plan, step));
-    if (missed.length === 0) break;
+  const missedShares = () =>
+    [...partnered].filter((step) => reduced(step) && nodes[step]!.prepared.scratchBytesInPlace !== undefined && !outputTakesInput(plan, step));
+  for (let missed = options.searchIterations === 0 ? [] : missedShares(); missed.length > 0; missed = missedShares()) {
     missed.forEach((step) => unshared.add(step));
     ({ sizes: scratchSizes, plan } = scratchPlan(reduced));
   }

@@ -262,30 +262,36 @@ static inline __attribute__((always_inline)) void conv1x1_run_expanded(
   }
 }
 
+/* The pixel pairs extended once where in_c allows (conv1x1_run_expanded), else the 2x2 blocks (conv1x1_run_rq). */
+static inline __attribute__((always_inline)) void conv1x1_run_dsp(const int8_t *x, int32_t pixel_step, int32_t count,
+                                                                   const int8_t *weights, const int32_t *folded_bias,
+                                                                   int8_t *out, int32_t in_c, int32_t out_c,
+                                                                   const int32_t *multipliers, const int32_t *shifts,
+                                                                   int32_t output_offset, int32_t act_min,
+                                                                   int32_t act_max, int full) {
+  if (in_c % 4 == 0 && in_c <= CONV1X1_EXPANDED_MAX_IN_C) {
+    conv1x1_run_expanded(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
+                         output_offset, act_min, act_max, full);
+    return;
+  }
+  conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
+                 act_min, act_max, full);
+}
+
 static void conv1x1_run_rq_full(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,
                                 const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
                                 const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
                                 int32_t act_min, int32_t act_max) {
-  if (in_c % 4 == 0 && in_c <= CONV1X1_EXPANDED_MAX_IN_C) {
-    conv1x1_run_expanded(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
-                         output_offset, act_min, act_max, 1);
-    return;
-  }
-  conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
-                 act_min, act_max, 1);
+  conv1x1_run_dsp(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
+                  act_min, act_max, 1);
 }
 
 static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,
                                  const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c,
                                  const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
                                  int32_t act_min, int32_t act_max) {
-  if (in_c % 4 == 0 && in_c <= CONV1X1_EXPANDED_MAX_IN_C) {
-    conv1x1_run_expanded(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts,
-                         output_offset, act_min, act_max, 0);
-    return;
-  }
-  conv1x1_run_rq(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
-                 act_min, act_max, 0);
+  conv1x1_run_dsp(x, pixel_step, count, weights, folded_bias, out, in_c, out_c, multipliers, shifts, output_offset,
+                  act_min, act_max, 0);
 }
 
 #define CONV1X1_STATIONARY(name, channels, is_full)                                                                   \
