@@ -10,7 +10,10 @@
  * Speed: the window of two output pixels at a time is gathered into `scratch` (2 * filter_h * filter_w * in_c
  * bytes, padded with the zero point); for 1x1 filters (which never reach the padding) the column is the input
  * pixel itself and nothing is copied. Each column pair is then multiplied by the weights two output channels at a
- * time, so every byte loaded feeds two multiply-accumulates.
+ * time, so every byte loaded feeds two multiply-accumulates. On DSP builds, where the columns are short and the
+ * weights few (a network's first convolution: 27 taps, 16 channels), the weights are sign-extended into halfword
+ * lanes once per call and each column pair once, and four channels share every column word loaded: the 2x2 blocks
+ * spent more on extending and spilling than on multiply-accumulates there.
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -26,6 +29,8 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
   int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply (or the rounding is 'float32') and the range is
                * int8's, 1 when they suit it */
+  const int32_t *weight_lanes; /* DSP builds: the first quads * 4 channels' weights in halfword lanes, or NULL */
+  int32_t quads, lane_words;   /* channel quads in weight_lanes; lane words per column */
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
@@ -73,9 +78,22 @@ static const int8_t *conv_column(const conv_geom *g, const int8_t *image, int32_
   if (g->filter_h == 1 && g->filter_w == 1) return image + (oy * g->stride_h * g->in_w + ox * g->stride_w) * in_c;
   const int32_t origin_y = oy * g->stride_h - g->pad_top;
   const int32_t origin_x = ox * g->stride_w - g->pad_left;
+  const int32_t row_bytes = g->filter_w * in_c;
+  if (g->dilation_w == 1 && origin_x >= 0 && origin_x + g->filter_w <= g->in_w) {
+    /* Every row of the window is whole and contiguous (most pixels): no tap range to find. */
+    int8_t *dst = col;
+    for (int32_t ky = 0; ky < g->filter_h; ++ky, dst += row_bytes) {
+      const int32_t iy = origin_y + ky * g->dilation_h;
+      if (iy < 0 || iy >= g->in_h) {
+        fill_bytes(dst, g->pad_value, row_bytes);
+      } else {
+        copy_bytes(dst, image + (iy * g->in_w + origin_x) * in_c, row_bytes);
+      }
+    }
+    return col;
+  }
   int32_t kx0, kx1;
   tap_range(origin_x, g->in_w, g->filter_w, g->dilation_w, &kx0, &kx1);
-  const int32_t row_bytes = g->filter_w * in_c;
   int8_t *dst = col;
   for (int32_t ky = 0; ky < g->filter_h; ++ky, dst += row_bytes) {
     const int32_t iy = origin_y + ky * g->dilation_h;
@@ -95,10 +113,10 @@ static const int8_t *conv_column(const conv_geom *g, const int8_t *image, int32_
   return col;
 }
 
-/* Two output pixels (columns c0, c1), every output channel. */
-static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1) {
+/* Two output pixels (columns c0, c1), output channels from oc on. */
+static void conv_pixel_pair_from(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1,
+                                 int32_t oc) {
   const int32_t n = g->filter_size;
-  int32_t oc = 0;
   for (; oc + 1 < g->out_c; oc += 2) {
     const int8_t *w0 = g->weights + oc * n;
     const int8_t *w1 = w0 + n;
@@ -135,6 +153,75 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
     out0[oc] = conv_requantize(g, acc0, oc);
     out1[oc] = conv_requantize(g, acc1, oc);
   }
+}
+
+#ifdef TF_DSP
+/* Columns of at most this many taps, and at most this many lane words of weights (stack), take the lanes path. */
+#define CONV_LANES_MAX_TAPS 64
+#define CONV_LANES_MAX_WEIGHT_WORDS 256
+
+/*
+ * n bytes in halfword lanes, as SXTB16 extends them: bytes 4k, 4k + 2 to dst[0] and 4k + 1, 4k + 3 to dst[step],
+ * then the next four bytes 2 * step words on. A short last group reads zeros, so both operands' padding adds 0.
+ */
+static void extend_to_lanes(const int8_t *src, int32_t n, int32_t *dst, int32_t step) {
+  for (int32_t i = 0; i < n; i += 4, dst += 2 * step) {
+    uint32_t word = 0;
+    if (i + 4 <= n) {
+      word = tf_load_s8x4(src + i);
+    } else {
+      for (int32_t j = 0; j < n - i; ++j) word |= (uint32_t)(uint8_t)src[i + j] << (8 * j);
+    }
+    dst[0] = tf_sxtb16_even(word);
+    dst[step] = tf_sxtb16_odd(word);
+  }
+}
+
+/* Two output pixels, the weight_lanes channels four at a time, then the others as conv_pixel_pair_from does. */
+static void conv_pixel_pair_lanes(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0,
+                                  int8_t *out1) {
+  int32_t columns[CONV_LANES_MAX_TAPS]; /* lane word k of both columns at [2k] and [2k + 1] */
+  extend_to_lanes(c0, g->filter_size, columns, 2);
+  extend_to_lanes(c1, g->filter_size, columns + 1, 2);
+  const int32_t *const columns_end = columns + 2 * g->lane_words;
+  const int32_t *w = g->weight_lanes;
+  for (int32_t oc = 0; oc < 4 * g->quads; oc += 4) {
+    int32_t s00 = g->folded_bias[oc], s01 = g->folded_bias[oc + 1];
+    int32_t s02 = g->folded_bias[oc + 2], s03 = g->folded_bias[oc + 3];
+    int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
+    for (const int32_t *x = columns; x != columns_end; x += 2, w += 4) {
+      const int32_t x0 = x[0], x1 = x[1];
+      s00 = __smlad(x0, w[0], s00);
+      s10 = __smlad(x1, w[0], s10);
+      s01 = __smlad(x0, w[1], s01);
+      s11 = __smlad(x1, w[1], s11);
+      s02 = __smlad(x0, w[2], s02);
+      s12 = __smlad(x1, w[2], s12);
+      s03 = __smlad(x0, w[3], s03);
+      s13 = __smlad(x1, w[3], s13);
+    }
+    out0[oc] = conv_requantize(g, s00, oc);
+    out0[oc + 1] = conv_requantize(g, s01, oc + 1);
+    out0[oc + 2] = conv_requantize(g, s02, oc + 2);
+    out0[oc + 3] = conv_requantize(g, s03, oc + 3);
+    out1[oc] = conv_requantize(g, s10, oc);
+    out1[oc + 1] = conv_requantize(g, s11, oc + 1);
+    out1[oc + 2] = conv_requantize(g, s12, oc + 2);
+    out1[oc + 3] = conv_requantize(g, s13, oc + 3);
+  }
+  conv_pixel_pair_from(g, c0, c1, out0, out1, 4 * g->quads);
+}
+#endif
+
+/* Two output pixels (columns c0, c1), every output channel. */
+static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1) {
+#ifdef TF_DSP
+  if (g->weight_lanes) {
+    conv_pixel_pair_lanes(g, c0, c1, out0, out1);
+    return;
+  }
+#endif
+  conv_pixel_pair_from(g, c0, c1, out0, out1, 0);
 }
 
 /* One output pixel (column c0), every output channel. */
@@ -201,6 +288,24 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
 #if defined(TF_DSP) && (TF_RQ_CONV || TF_FLOAT32_REQUANT)
   if (TF_FLOAT32_REQUANT || tf_rq_layer_ok(multipliers, shifts, out_c)) {
     g.rq = act_min == -128 && act_max == 127 ? 2 : 1;
+  }
+#endif
+  g.weight_lanes = NULL;
+  g.quads = 0;
+  g.lane_words = 0;
+#ifdef TF_DSP
+  /* Weight words of quad q, lane word k, channel 4q + j at [(q * lane_words + k) * 4 + j]. */
+  int32_t weight_lanes[CONV_LANES_MAX_WEIGHT_WORDS];
+  const int32_t lane_words = 2 * ((g.filter_size + 3) / 4);
+  const int32_t quads = out_c / 4;
+  if (g.filter_size <= CONV_LANES_MAX_TAPS && quads > 0 && 4 * quads * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS) {
+    for (int32_t oc = 0; oc < 4 * quads; ++oc) {
+      extend_to_lanes(weights + oc * g.filter_size, g.filter_size, weight_lanes + (oc / 4) * lane_words * 4 + oc % 4,
+                      4);
+    }
+    g.weight_lanes = weight_lanes;
+    g.quads = quads;
+    g.lane_words = lane_words;
   }
 #endif
   /* Two columns (1x1 filters would not use them: their columns are the input pixels). */
