@@ -60,6 +60,8 @@ interface TensorSpec {
   readonly quant?: QuantParams;
   /** Absent for outputs. */
   readonly data?: TensorData;
+  /** A trainable parameter: `data` is its value now, not a constant (isState). */
+  readonly state?: boolean;
 }
 
 const perTensor = (scale: number, zeroPoint: number): QuantParams => ({ scale: [scale], zeroPoint: [zeroPoint], axis: 0 });
@@ -104,7 +106,9 @@ async function check(
     tensors.push({ id: tensors.length, name: `t${i}`, shape: s.shape, dtype: s.dtype, quant: s.quant ?? null, data: s.data ?? null });
     return tensors.length - 1;
   });
-  const graph: Graph = { name: 'kernel', tensors, nodes: [], inputs: [], outputs: [] };
+  const state = idOf.filter((_, i) => specs[i]?.state);
+  const training = { image: -1, label: -1, learningRate: -1, loss: -1, logits: -1, state, inferenceNodes: [] };
+  const graph: Graph = { name: 'kernel', tensors, nodes: [], inputs: [], outputs: [], ...(state.length > 0 ? { training } : {}) };
   const node: Node = { id: 0, op: name, inputs: idOf.slice(0, ins.length), outputs: idOf.slice(ins.length), attrs, origin: `test ${label}` };
   const tensorOf = (id: number) => (id < 0 ? null : tensors[id]!);
   const prepared = op.prepare({ graph, node, inputs: node.inputs.map(tensorOf), outputs: node.outputs.map((id) => tensors[id]!), options: { rounding } });
@@ -415,7 +419,8 @@ test('conv2d_weight_update_f32 and depthwise_conv2d_weight_update_f32 (partial c
 
 test('fold_bias_s8', async () => {
   const random = new Random(8);
-  for (const depthwise of [false, true]) {
+  // Trained weights are summed by the kernel; frozen ones (a bias-only layer) at compile time.
+  for (const [depthwise, state] of [[false, true], [true, true], [true, false]] as const) {
     for (const [channels, taps, inputOffset, maxInput] of [[6, 27, 5, 133], [16, 9, -128, 255], [3, 4000, 100, 228]] as const) {
       const shape = depthwise ? [1, taps, 1, channels] : [channels, taps, 1, 1];
       const bias = Int32Array.from({ length: channels }, () => random.int(-100000, 100000));
@@ -423,18 +428,18 @@ test('fold_bias_s8', async () => {
       bias[1] = -2147483000;
       const int32 = (data?: Int32Array): TensorSpec => ({ shape: [channels], dtype: 'int32', ...(data ? { data } : {}) });
       await check('FoldBias', { depthwise, inputOffset, maxInput },
-        [{ shape, dtype: 'int8', quant: perChannel(random, channels, depthwise ? 3 : 0), data: random.int8Array(channels * taps, -127, 127) }, int32(bias)],
-        depthwise ? [int32(), int32()] : [int32()], `${depthwise ? 'depthwise' : 'conv'} ${channels}x${taps}`);
+        [{ shape, dtype: 'int8', quant: perChannel(random, channels, depthwise ? 3 : 0), data: random.int8Array(channels * taps, -127, 127), state }, int32(bias)],
+        depthwise ? [int32(), int32()] : [int32()], `${depthwise ? 'depthwise' : 'conv'} ${channels}x${taps}${state ? '' : ', frozen'}`);
     }
   }
   for (const [channels, taps, keep, inputOffset, maxInput] of [[6, 48, 12, 5, 133], [16, 9, 1, -128, 255], [3, 4000, 3999, 100, 228]] as const) {
     const bias = Int32Array.from({ length: channels }, () => random.int(-100000, 100000));
     bias[0] = 2147483000;
     const quant = perChannel(random, channels, 0);
-    const w = (c: number): TensorSpec => ({ shape: [channels, 1, 1, c], dtype: 'int8', quant, data: random.int8Array(channels * c, -127, 127) });
+    const w = (c: number, state: boolean): TensorSpec => ({ shape: [channels, 1, 1, c], dtype: 'int8', quant, data: random.int8Array(channels * c, -127, 127), state });
     const int32 = (data?: Int32Array): TensorSpec => ({ shape: [channels], dtype: 'int32', ...(data ? { data } : {}) });
     await check('FoldBias', { depthwise: false, inputOffset, maxInput },
-      [w(keep), int32(bias), w(taps - keep)], [int32()], `split ${channels}x${taps} keep ${keep}`);
+      [w(keep, true), int32(bias), w(taps - keep, false)], [int32()], `split ${channels}x${taps} keep ${keep}`);
   }
 });
 

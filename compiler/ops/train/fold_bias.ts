@@ -4,11 +4,12 @@
  * layer the bias itself (output 1), both with the bias saturated so the int32 accumulator cannot overflow
  * (common/bias.ts and the conv-like ops do the same at compile time for frozen layers). Both are short-lived arena
  * tensors, not trainable state. A layer split by a partial update (split_conv.ts) has the first `keep` weights of
- * each row in input 0, the rest in the frozen tail (input 2), whose per-row sums the kernel gets as compile-time
- * tables. Kernel: `fold_bias_s8`.
+ * each row in input 0, the rest in the frozen tail (input 2). The kernel gets the per-row sums of the weights that do
+ * not train as compile-time tables: the tail's, or all of input 0's where it is a constant (a bias-only depthwise
+ * layer), and then sums none itself. Kernel: `fold_bias_s8`.
  */
-import type { Attrs } from '../../ir/graph.ts';
-import { elementCount } from '../../ir/graph.ts';
+import type { Attrs, Tensor } from '../../ir/graph.ts';
+import { elementCount, isState } from '../../ir/graph.ts';
 import type { OpDef } from '../op.ts';
 import { arg } from '../op.ts';
 import { requireConstant, requireDType, requireInt8 } from '../common/checks.ts';
@@ -29,6 +30,15 @@ export interface FoldBiasParams extends FoldBiasAttrs {
   readonly keep: number;
 }
 
+/** Sum of term(w) over channel c's weights: depthwise [taps, channels], else [channels, taps]. */
+function channelSum(w: Tensor, channels: number, depthwise: boolean, c: number, term: (v: number) => number): number {
+  const data = w.data as Int8Array;
+  const taps = data.length / channels;
+  let sum = 0;
+  for (let t = 0; t < taps; t++) sum += term(data[depthwise ? t * channels + c : c * taps + t]!);
+  return sum;
+}
+
 export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
   name: 'FoldBias',
   infer: ([, bias], { depthwise }) => {
@@ -43,19 +53,20 @@ export const foldBias: OpDef<FoldBiasAttrs, FoldBiasParams> = {
     const channels = depthwise ? w.shape[w.shape.length - 1]! : w.shape[0]!;
     const keep = elementCount(w.shape) / channels;
     const rest = tail ? elementCount(tail.shape) / channels : 0;
-    const tailSums = (term: (v: number) => number) => {
-      const rows = tail!.data as Int8Array;
-      return Array.from({ length: channels }, (_, c) => rows.subarray(c * rest, (c + 1) * rest).reduce((s, v) => s + term(v), 0));
-    };
-    const tailTable = (term: (v: number) => number) => (tail ? arg.table('int32', tailSums(term)) : arg.absent('int32', false));
+    const frozen = w.data !== null && !isState(ctx.graph, ctx.node.inputs[0]!);
+    const summed = [...(frozen ? [{ weights: w, depthwise }] : []), ...(tail ? [{ weights: tail, depthwise: false }] : [])];
+    const table = (term: (v: number) => number) =>
+      summed.length > 0
+        ? arg.table('int32', Array.from({ length: channels }, (_, c) => summed.reduce((s, part) => s + channelSum(part.weights, channels, part.depthwise, c, term), 0)))
+        : arg.absent('int32', false);
     return {
       params: { depthwise, inputOffset, maxInput, channels, taps: keep + rest, keep },
       kernel: {
         name: 'fold_bias_s8',
         args: [
-          arg.input(ctx, 0), tailTable((v) => v), tailTable(Math.abs), arg.input(ctx, 1),
+          frozen ? arg.absent('int8', false) : arg.input(ctx, 0), table((v) => v), table(Math.abs), arg.input(ctx, 1),
           depthwise ? arg.output(ctx, 1) : arg.absent('int32', true), arg.output(ctx, 0),
-          ...[channels, keep, depthwise ? 1 : 0, inputOffset, maxInput].map(arg.int),
+          ...[channels, frozen ? 0 : keep, depthwise ? 1 : 0, inputOffset, maxInput].map(arg.int),
         ],
       },
       scratchBytes: 0,

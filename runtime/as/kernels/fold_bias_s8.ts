@@ -3,8 +3,9 @@
  * accumulator cannot overflow, and bias + input_offset * sum w, the folded bias the forward kernel starts from. The
  * bound is computed in i64 as the reference computes it exactly; the folded sum wraps to int32 as the reference's
  * Int32Array store does. `saturated` is 0 except for depthwise layers. Conv rows are w[c * keep + t], depthwise
- * channels w[t * channels + c]. A layer whose partial update split its weights (split_conv1x1_s8) has only the first
- * `keep` taps of each row in w: the sums of the frozen rest are tail_sum[c] and tail_abs[c] (else 0).
+ * channels w[t * channels + c]. The weights that do not train are summed at compile time: tail_sum[c] and tail_abs[c]
+ * (else 0) hold the sums of a split layer's frozen rest (split_conv1x1_s8: w has only the first `keep` taps of each
+ * row), or of all of a frozen layer's weights (keep 0, w 0).
  */
 
 export function fold_bias_s8(
