@@ -41,12 +41,32 @@ void depthwise_conv2d_s8(const int8_t *input, const int8_t *weights, const int32
                          int32_t input_offset, const int32_t *multipliers, const int32_t *shifts, int32_t output_offset,
                          int32_t act_min, int32_t act_max);
 
+/*
+ * n bytes from src down to dst < src, the two possibly overlapping: each 16 bytes are loaded before they are stored.
+ * (newlib-nano's memmove copies a byte at a time.)
+ */
+static void copy_down(int8_t *dst, const int8_t *src, int32_t n) {
+  int32_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    uint32_t a, b, c, d;
+    memcpy(&a, src + i, 4);
+    memcpy(&b, src + i + 4, 4);
+    memcpy(&c, src + i + 8, 4);
+    memcpy(&d, src + i + 12, 4);
+    memcpy(dst + i, &a, 4);
+    memcpy(dst + i + 4, &b, 4);
+    memcpy(dst + i + 8, &c, 4);
+    memcpy(dst + i + 12, &d, 4);
+  }
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
 /* A window holding rows [*w0, *w1) moves to start at row n0 (rows only grow): the rows it keeps go to its top. */
 static void slide(int8_t *window, int32_t *w0, int32_t *w1, int32_t n0, int32_t row_bytes) {
   if (n0 >= *w1) {
     *w0 = *w1 = n0;
   } else if (n0 > *w0) {
-    memmove(window, window + (n0 - *w0) * row_bytes, (size_t)((*w1 - n0) * row_bytes));
+    copy_down(window, window + (n0 - *w0) * row_bytes, (*w1 - n0) * row_bytes);
     *w0 = n0;
   }
 }
