@@ -157,8 +157,9 @@ static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x
 }
 
 /*
- * conv1x1_run_rq for a small in_c known at compile time (a multiple of 4): each output channel's weights stay in
- * registers, expanded once, while its pixels go by two at a time. Few input channels make the channel-pair loop of
+ * conv1x1_run_rq for a small in_c known at compile time (a multiple of 4, at most 16): each output channel's
+ * weights stay in registers, expanded once, while its pixels go by one at a time (the weights already take 8
+ * registers; two pixels at a time would spill, and save no load). Few input channels make the channel-pair loop of
  * conv1x1_run_rq spend more on loop control and spills than on multiply-accumulates.
  */
 static inline __attribute__((always_inline)) void conv1x1_run_stationary(
@@ -166,9 +167,10 @@ static inline __attribute__((always_inline)) void conv1x1_run_stationary(
     int32_t out_c, const int32_t *multipliers, const int32_t *shifts, int32_t output_offset, int32_t act_min,
     int32_t act_max, int full) {
   (void)shifts; /* unused by the 'float32' rounding */
-  const int8_t *const pairs_end = x + (count & ~1) * in_c;
+  const int8_t *const end = x + count * in_c;
   for (int32_t oc = 0; oc < out_c; ++oc) {
     int32_t even[4], odd[4];
+#pragma GCC unroll 4
     for (int32_t k = 0; k < in_c / 4; ++k) {
       const uint32_t w = tf_load_s8x4(weights + oc * in_c + 4 * k);
       even[k] = tf_sxtb16_even(w);
@@ -176,29 +178,16 @@ static inline __attribute__((always_inline)) void conv1x1_run_stationary(
     }
     const conv1x1_rq q = CONV1X1_RQ_CHANNEL(oc);
     const int32_t bias = folded_bias[oc];
-    const int8_t *x0 = x;
     int8_t *o = out + oc;
-    for (; x0 != pairs_end; x0 += 2 * in_c) {
-      int32_t acc0 = bias, acc1 = bias;
-      for (int32_t k = 0; k < in_c / 4; ++k) {
-        const uint32_t a = tf_load_s8x4(x0 + 4 * k), b = tf_load_s8x4(x0 + in_c + 4 * k);
-        acc0 = __smlad(tf_sxtb16_even(a), even[k], acc0);
-        acc0 = __smlad(tf_sxtb16_odd(a), odd[k], acc0);
-        acc1 = __smlad(tf_sxtb16_even(b), even[k], acc1);
-        acc1 = __smlad(tf_sxtb16_odd(b), odd[k], acc1);
-      }
-      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc0), act_min, act_max, full);
-      o[out_c] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc1), act_min, act_max, full);
-      o += 2 * out_c;
-    }
-    if (count & 1) {
-      int32_t acc0 = bias;
+    for (const int8_t *x0 = x; x0 != end; x0 += in_c, o += out_c) {
+      int32_t acc = bias;
+#pragma GCC unroll 4
       for (int32_t k = 0; k < in_c / 4; ++k) {
         const uint32_t a = tf_load_s8x4(x0 + 4 * k);
-        acc0 = __smlad(tf_sxtb16_even(a), even[k], acc0);
-        acc0 = __smlad(tf_sxtb16_odd(a), odd[k], acc0);
+        acc = __smlad(tf_sxtb16_even(a), even[k], acc);
+        acc = __smlad(tf_sxtb16_odd(a), odd[k], acc);
       }
-      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc0), act_min, act_max, full);
+      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc), act_min, act_max, full);
     }
   }
 }
