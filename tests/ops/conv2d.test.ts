@@ -67,9 +67,13 @@ const CASES: readonly Case[] = [
   { name: '1x1 K=11, 12 channels, stride 2', input: [1, 7, 5, 11], filter: [1, 1], outC: 12, stride: [2, 2], padding: 'same' },
   { name: '1x1 K=13, 4 channels, input zp -128', input: [1, 6, 3, 13], filter: [1, 1], outC: 4, padding: 'valid', inZp: -128 },
   { name: '1x1 K=16, 16 channels, relu6', input: [1, 4, 5, 16], filter: [1, 1], outC: 16, padding: 'same', activation: 'relu6' },
-  // Cortex-M's register-stationary 1x1 kernels (K = 8 and 16), with an odd pixel count.
+  // Cortex-M's 1x1 kernels over weight lanes (K = 8 and 16): an odd pixel count, more channels than one block (32),
+  // and a stride, which takes the pixel pairs instead.
   { name: '1x1 K=8, odd pixels, 5 channels, relu', input: [1, 5, 3, 8], filter: [1, 1], outC: 5, padding: 'same', activation: 'relu' },
   { name: '1x1 K=16, odd pixels, 3 channels', input: [1, 3, 3, 16], filter: [1, 1], outC: 3, padding: 'same' },
+  { name: '1x1 K=8, odd pixels, 40 channels', input: [1, 3, 5, 8], filter: [1, 1], outC: 40, padding: 'same' },
+  { name: '1x1 K=16, 33 channels, relu6', input: [1, 4, 3, 16], filter: [1, 1], outC: 33, padding: 'same', activation: 'relu6' },
+  { name: '1x1 K=16 stride 2', input: [1, 5, 5, 16], filter: [1, 1], outC: 6, stride: [2, 2], padding: 'valid' },
   // Cortex-M's 1x1 kernel over pixel pairs extended once (K a multiple of 4, up to 256): odd pixels and channels.
   { name: '1x1 K=20, odd pixels, 7 channels, relu6', input: [1, 3, 5, 20], filter: [1, 1], outC: 7, padding: 'same', activation: 'relu6' },
   { name: '1x1 K=24, 8 channels', input: [1, 3, 7, 24], filter: [1, 1], outC: 8, padding: 'same' },

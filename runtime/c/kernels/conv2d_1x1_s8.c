@@ -7,7 +7,8 @@
  * Pixels are computed two at a time and output channels two at a time: each byte loaded feeds two
  * multiply-accumulates (the same core as conv2d_s8's, which gathers windows into columns first). On Cortex-M, a pixel
  * pair is sign-extended into halfword lanes once for all output channels (in_c a multiple of 4, up to 256); with 8 or
- * 16 input channels, each output channel's weights stay in registers instead while its pixels go by.
+ * 16 input channels, a pixel's lanes stay in registers instead while the output channels go by, their weights
+ * extended once per call.
  */
 #include "tf_kernels.h"
 
@@ -156,38 +157,80 @@ static inline __attribute__((always_inline)) void conv1x1_run_rq(const int8_t *x
   }
 }
 
+/* Output channels conv1x1_run_lanes prepares at a time: 32 records of 40 bytes (or more: tf_rq) on the stack. */
+#define CONV1X1_LANES_BLOCK 32
+
+/* An output channel's constants for conv1x1_run_lanes: its weights in halfword lanes (8 or 16 input channels). */
+typedef struct {
+  int32_t lanes[8];
+  int32_t bias;
+  conv1x1_rq q;
+} conv1x1_channel;
+
 /*
- * conv1x1_run_rq for a small in_c known at compile time (a multiple of 4, at most 16): each output channel's
- * weights stay in registers, expanded once, while its pixels go by one at a time (the weights already take 8
- * registers; two pixels at a time would spill, and save no load). Few input channels make the channel-pair loop of
- * conv1x1_run_rq spend more on loop control and spills than on multiply-accumulates.
+ * `pixels` (1 or 2) pixels of conv1x1_run_lanes, starting at x0 and o, through the block's channels: the pixels'
+ * lanes stay in registers while the channels go by.
  */
-static inline __attribute__((always_inline)) void conv1x1_run_stationary(
+static inline __attribute__((always_inline)) void conv1x1_lanes_pixels(
+    const int8_t *x0, int8_t *o, int32_t pixels, const conv1x1_channel *block, const conv1x1_channel *block_end,
+    int32_t in_c, int32_t out_c, int32_t output_offset, int32_t act_min, int32_t act_max, int full) {
+  int32_t lanes[2][8];
+#pragma GCC unroll 2
+  for (int32_t p = 0; p < pixels; ++p) {
+#pragma GCC unroll 4
+    for (int32_t k = 0; k < in_c / 4; ++k) {
+      const uint32_t a = tf_load_s8x4(x0 + p * in_c + 4 * k);
+      lanes[p][2 * k] = tf_sxtb16_even(a);
+      lanes[p][2 * k + 1] = tf_sxtb16_odd(a);
+    }
+  }
+  for (const conv1x1_channel *ch = block; ch != block_end; ++ch, ++o) {
+    int32_t acc[2] = {ch->bias, ch->bias};
+#pragma GCC unroll 8
+    for (int32_t k = 0; k < in_c / 2; ++k) {
+      const int32_t w = ch->lanes[k];
+#pragma GCC unroll 2
+      for (int32_t p = 0; p < pixels; ++p) acc[p] = __smlad(lanes[p][k], w, acc[p]);
+    }
+#pragma GCC unroll 2
+    for (int32_t p = 0; p < pixels; ++p) o[p * out_c] = tf_store_clamped(CONV1X1_RQ_APPLY(ch->q, acc[p]), act_min, act_max, full);
+  }
+}
+
+/*
+ * conv1x1_run_rq for in_c 8 or 16 (known at compile time): the weights of a block of output channels are extended
+ * into halfword lanes once per call, next to each channel's bias and multiplier, and the pixels once per block,
+ * two at a time with 8 input channels (their 8 lanes fill as many registers as one pixel's 16 channels). With so few
+ * input channels, the channel-pair loop of conv1x1_run_rq spends more on loop control and spills than on
+ * multiply-accumulates, and extending per channel and pixel costs as much as the multiply-accumulates.
+ */
+static inline __attribute__((always_inline)) void conv1x1_run_lanes(
     const int8_t *x, int32_t count, const int8_t *weights, const int32_t *folded_bias, int8_t *out, int32_t in_c,
     int32_t out_c, const int32_t *multipliers, const int32_t *shifts, int32_t output_offset, int32_t act_min,
     int32_t act_max, int full) {
   (void)shifts; /* unused by the 'float32' rounding */
-  const int8_t *const end = x + count * in_c;
-  for (int32_t oc = 0; oc < out_c; ++oc) {
-    int32_t even[4], odd[4];
-#pragma GCC unroll 4
-    for (int32_t k = 0; k < in_c / 4; ++k) {
-      const uint32_t w = tf_load_s8x4(weights + oc * in_c + 4 * k);
-      even[k] = tf_sxtb16_even(w);
-      odd[k] = tf_sxtb16_odd(w);
-    }
-    const conv1x1_rq q = CONV1X1_RQ_CHANNEL(oc);
-    const int32_t bias = folded_bias[oc];
-    int8_t *o = out + oc;
-    for (const int8_t *x0 = x; x0 != end; x0 += in_c, o += out_c) {
-      int32_t acc = bias;
+  const int32_t step = in_c == 8 ? 2 : 1;
+  conv1x1_channel block[CONV1X1_LANES_BLOCK];
+  for (int32_t c0 = 0; c0 < out_c; c0 += CONV1X1_LANES_BLOCK) {
+    const int32_t n = out_c - c0 < CONV1X1_LANES_BLOCK ? out_c - c0 : CONV1X1_LANES_BLOCK;
+    for (int32_t j = 0; j < n; ++j) {
 #pragma GCC unroll 4
       for (int32_t k = 0; k < in_c / 4; ++k) {
-        const uint32_t a = tf_load_s8x4(x0 + 4 * k);
-        acc = __smlad(tf_sxtb16_even(a), even[k], acc);
-        acc = __smlad(tf_sxtb16_odd(a), odd[k], acc);
+        const uint32_t w = tf_load_s8x4(weights + (c0 + j) * in_c + 4 * k);
+        block[j].lanes[2 * k] = tf_sxtb16_even(w);
+        block[j].lanes[2 * k + 1] = tf_sxtb16_odd(w);
       }
-      o[0] = tf_store_clamped(CONV1X1_RQ_APPLY(q, acc), act_min, act_max, full);
+      block[j].bias = folded_bias[c0 + j];
+      block[j].q = CONV1X1_RQ_CHANNEL(c0 + j);
+    }
+    int32_t p = 0;
+    for (; p + step <= count; p += step) {
+      conv1x1_lanes_pixels(x + p * in_c, out + p * out_c + c0, step, block, block + n, in_c, out_c, output_offset,
+                           act_min, act_max, full);
+    }
+    if (p < count) {
+      conv1x1_lanes_pixels(x + p * in_c, out + p * out_c + c0, 1, block, block + n, in_c, out_c, output_offset,
+                           act_min, act_max, full);
     }
   }
 }
@@ -283,7 +326,7 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
                   act_min, act_max, 0);
 }
 
-#define CONV1X1_STATIONARY(name, channels, is_full)                                                                   \
+#define CONV1X1_LANES(name, channels, is_full)                                                                   \
   static void name(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,                        \
                    const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c, const int32_t *multipliers, \
                    const int32_t *shifts, int32_t output_offset, int32_t act_min, int32_t act_max) {                 \
@@ -293,13 +336,13 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
                                                              act_max);                                                \
       return;                                                                                                         \
     }                                                                                                                 \
-    conv1x1_run_stationary(x, count, weights, folded_bias, out, channels, out_c, multipliers, shifts, output_offset,  \
-                           act_min, act_max, is_full);                                                                \
+    conv1x1_run_lanes(x, count, weights, folded_bias, out, channels, out_c, multipliers, shifts, output_offset,       \
+                      act_min, act_max, is_full);                                                                     \
   }
-CONV1X1_STATIONARY(conv1x1_run_c8_full, 8, 1)
-CONV1X1_STATIONARY(conv1x1_run_c8_clamp, 8, 0)
-CONV1X1_STATIONARY(conv1x1_run_c16_full, 16, 1)
-CONV1X1_STATIONARY(conv1x1_run_c16_clamp, 16, 0)
+CONV1X1_LANES(conv1x1_run_c8_full, 8, 1)
+CONV1X1_LANES(conv1x1_run_c8_clamp, 8, 0)
+CONV1X1_LANES(conv1x1_run_c16_full, 16, 1)
+CONV1X1_LANES(conv1x1_run_c16_clamp, 16, 0)
 #endif
 
 void conv2d_1x1_s8(const int8_t *input, const int8_t *weights, const int32_t *folded_bias, int8_t *output,
