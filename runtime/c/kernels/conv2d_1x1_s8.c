@@ -326,7 +326,7 @@ static void conv1x1_run_rq_clamp(const int8_t *x, int32_t pixel_step, int32_t co
                   act_min, act_max, 0);
 }
 
-#define CONV1X1_LANES(name, channels, is_full)                                                                   \
+#define CONV1X1_LANES(name, channels, is_full)                                                                       \
   static void name(const int8_t *x, int32_t pixel_step, int32_t count, const int8_t *weights,                        \
                    const int32_t *folded_bias, int8_t *out, int32_t in_c, int32_t out_c, const int32_t *multipliers, \
                    const int32_t *shifts, int32_t output_offset, int32_t act_min, int32_t act_max) {                 \

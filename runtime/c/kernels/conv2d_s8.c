@@ -10,10 +10,10 @@
  * Speed: the window of two output pixels at a time is gathered into `scratch` (2 * filter_h * filter_w * in_c
  * bytes, padded with the zero point); for 1x1 filters (which never reach the padding) the column is the input
  * pixel itself and nothing is copied. Each column pair is then multiplied by the weights two output channels at a
- * time, so every byte loaded feeds two multiply-accumulates. On DSP builds, where the columns are short and the
- * weights few (a network's first convolution: 27 taps, 16 channels), the weights are sign-extended into halfword
- * lanes once per call and each column pair once, and four channels share every column word loaded: the 2x2 blocks
- * spent more on extending and spilling than on multiply-accumulates there.
+ * time, so every byte loaded feeds two multiply-accumulates. On DSP builds, where the columns are short, the
+ * weights few and the channels a multiple of 4 (a network's first convolution: 27 taps, 16 channels), the weights
+ * are sign-extended into halfword lanes once per call and each column pair once, and four channels share every column
+ * word loaded: the 2x2 blocks spent more on extending and spilling than on multiply-accumulates there.
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -29,8 +29,8 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
   int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply (or the rounding is 'float32') and the range is
                * int8's, 1 when they suit it */
-  const int32_t *weight_lanes; /* DSP builds: the first quads * 4 channels' weights in halfword lanes, or NULL */
-  int32_t quads, lane_words;   /* channel quads in weight_lanes; lane words per column */
+  const int32_t *weight_lanes; /* DSP builds: the weights in halfword lanes, channels four at a time, or NULL */
+  int32_t lane_words;          /* lane words per column */
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
@@ -113,10 +113,10 @@ static const int8_t *conv_column(const conv_geom *g, const int8_t *image, int32_
   return col;
 }
 
-/* Two output pixels (columns c0, c1), output channels from oc on. */
-static void conv_pixel_pair_from(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1,
-                                 int32_t oc) {
+/* Two output pixels (columns c0, c1), every output channel. */
+static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1) {
   const int32_t n = g->filter_size;
+  int32_t oc = 0;
   for (; oc + 1 < g->out_c; oc += 2) {
     const int8_t *w0 = g->weights + oc * n;
     const int8_t *w1 = w0 + n;
@@ -177,7 +177,7 @@ static void extend_to_lanes(const int8_t *src, int32_t n, int32_t *dst, int32_t 
   }
 }
 
-/* Two output pixels, the weight_lanes channels four at a time, then the others as conv_pixel_pair_from does. */
+/* Two output pixels (columns c0, c1), every output channel, four at a time. */
 static void conv_pixel_pair_lanes(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0,
                                   int8_t *out1) {
   int32_t columns[CONV_LANES_MAX_TAPS]; /* lane word k of both columns at [2k] and [2k + 1] */
@@ -185,7 +185,7 @@ static void conv_pixel_pair_lanes(const conv_geom *g, const int8_t *c0, const in
   extend_to_lanes(c1, g->filter_size, columns + 1, 2);
   const int32_t *const columns_end = columns + 2 * g->lane_words;
   const int32_t *w = g->weight_lanes;
-  for (int32_t oc = 0; oc < 4 * g->quads; oc += 4) {
+  for (int32_t oc = 0; oc < g->out_c; oc += 4) {
     int32_t s00 = g->folded_bias[oc], s01 = g->folded_bias[oc + 1];
     int32_t s02 = g->folded_bias[oc + 2], s03 = g->folded_bias[oc + 3];
     int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
@@ -209,20 +209,8 @@ static void conv_pixel_pair_lanes(const conv_geom *g, const int8_t *c0, const in
     out1[oc + 2] = conv_requantize(g, s12, oc + 2);
     out1[oc + 3] = conv_requantize(g, s13, oc + 3);
   }
-  conv_pixel_pair_from(g, c0, c1, out0, out1, 4 * g->quads);
 }
 #endif
-
-/* Two output pixels (columns c0, c1), every output channel. */
-static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0, int8_t *out1) {
-#ifdef TF_DSP
-  if (g->weight_lanes) {
-    conv_pixel_pair_lanes(g, c0, c1, out0, out1);
-    return;
-  }
-#endif
-  conv_pixel_pair_from(g, c0, c1, out0, out1, 0);
-}
 
 /* One output pixel (column c0), every output channel. */
 static void conv_pixel(const conv_geom *g, const int8_t *c0, int8_t *out0) {
@@ -291,20 +279,17 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   }
 #endif
   g.weight_lanes = NULL;
-  g.quads = 0;
   g.lane_words = 0;
 #ifdef TF_DSP
-  /* Weight words of quad q, lane word k, channel 4q + j at [(q * lane_words + k) * 4 + j]. */
+  /* Weight words of channel 4q + j, lane word k at [(q * lane_words + k) * 4 + j]. */
   int32_t weight_lanes[CONV_LANES_MAX_WEIGHT_WORDS];
   const int32_t lane_words = 2 * ((g.filter_size + 3) / 4);
-  const int32_t quads = out_c / 4;
-  if (g.filter_size <= CONV_LANES_MAX_TAPS && quads > 0 && 4 * quads * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS) {
-    for (int32_t oc = 0; oc < 4 * quads; ++oc) {
+  if (g.filter_size <= CONV_LANES_MAX_TAPS && out_c % 4 == 0 && out_c * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS) {
+    for (int32_t oc = 0; oc < out_c; ++oc) {
       extend_to_lanes(weights + oc * g.filter_size, g.filter_size, weight_lanes + (oc / 4) * lane_words * 4 + oc % 4,
                       4);
     }
     g.weight_lanes = weight_lanes;
-    g.quads = quads;
     g.lane_words = lane_words;
   }
 #endif
@@ -333,7 +318,15 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
         ox = 0;
         ++oy;
       }
+#ifdef TF_DSP
+      if (g.weight_lanes) {
+        conv_pixel_pair_lanes(&g, c0, c1, out, out + out_c);
+      } else {
+        conv_pixel_pair(&g, c0, c1, out, out + out_c);
+      }
+#else
       conv_pixel_pair(&g, c0, c1, out, out + out_c);
+#endif
       out += 2 * out_c;
       left -= 2;
     }
