@@ -47,7 +47,8 @@ void conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t *w, const
 
 /*
  * ApplyMask on a chunk: g holds channels [c0, c0 + k) of `channels`; where the mask bit of one is clear, it becomes 0.
- * A pixel's bits are taken a mask byte at a time, and only the clear ones are visited.
+ * A pixel's bits are taken a mask byte at a time: a whole byte's eight tested unrolled, else only the clear ones
+ * visited.
  */
 static void clear_masked(float *g, const uint8_t *mask, int32_t pixels, int32_t channels, int32_t c0, int32_t k) {
   for (int32_t p = 0; p < pixels; ++p) {
@@ -56,7 +57,14 @@ static void clear_masked(float *g, const uint8_t *mask, int32_t pixels, int32_t 
     for (int32_t j = 0; j < k;) {
       const int32_t n = k - j < 8 - (i & 7) ? k - j : 8 - (i & 7);
       uint32_t clear = ~((uint32_t)mask[i >> 3] >> (i & 7)) & ((1u << n) - 1u);
-      for (; clear != 0; clear &= clear - 1u) row[j + __builtin_ctz(clear)] = 0.0f;
+      if (n == 8) {
+#pragma GCC unroll 8
+        for (int32_t l = 0; l < 8; ++l) {
+          if ((clear >> l) & 1u) row[j + l] = 0.0f;
+        }
+      } else {
+        for (; clear != 0; clear &= clear - 1u) row[j + __builtin_ctz(clear)] = 0.0f;
+      }
       i += n;
       j += n;
     }
