@@ -196,6 +196,20 @@ test('alone, a bottleneck streams its output over its input where the rows allow
   }
 });
 
+// Its output may take its input's buffer, but the planner is free not to give it: beside this 5x5 block, the one
+// reading an NCHW image keeps its own output buffer, and its kernel then needs the window of transposed rows too.
+test('a streaming bottleneck the planner leaves apart from its input gets its whole scratch: host C == reference', async () => {
+  const pair = ['NCHW input, 3x3 stride 2 expand (a first convolution)', '5x5 stride 2 valid, no biases'];
+  const g = buildGraph(pair.map((name) => CASES.find((c) => c.name === name)!), 1);
+  const { prepared, plan } = analyze(g, { board: getBoard('host'), rounding: 'double' });
+  const step = prepared.nodes.findIndex(({ prepared: p }) => p.scratchBytesInPlace !== undefined);
+  const { node, prepared: p } = prepared.nodes[step]!;
+  assert.ok(plan.tensorOffsets.get(node.outputs[0]!) !== plan.tensorOffsets.get(node.inputs[0]!), 'the planner declines the share here');
+  assert.is(plan.scratchSizes.get(step), p.scratchBytes);
+  const r = makeRuns(g, 2, 9);
+  same(await runC(g, r, 'host', 'double'), reference(g, 'double', r), 'host C');
+});
+
 for (const rounding of ['double', 'single', 'float32'] as const) {
   test(`built bottlenecks: fused reference == unfused reference (${rounding} rounding)`, () => {
     same(reference(fused, rounding, runs), reference(graph, rounding, runs), rounding);
