@@ -80,9 +80,11 @@ const CASES: readonly Case[] = [
   // The wasm layout computes a dead channel's constant output at compile time.
   { name: 'dead channel: zero weights', input: [1, 5, 6, 4], filter: [3, 3], outC: 8, padding: 'same', deadChannel: 5 },
   // Cortex-M's weights in halfword lanes (at most 64 taps, channels a multiple of 4): a network's first convolution
-  // with an odd pixel count, and 26 taps (a short last word); with 6 channels, the 2x2 blocks instead.
+  // with an odd pixel count, 26 taps (a short last word) and rows of 3 bytes (words packed across rows); with 6
+  // channels, the 2x2 blocks instead.
   { name: 'first layer 3x3 stride 2 same, 16 channels, odd pixels', input: [1, 9, 9, 3], filter: [3, 3], outC: 16, stride: [2, 2], padding: 'same', activation: 'relu6' },
   { name: '13x1 with 2 channels in, 8 out', input: [1, 15, 3, 2], filter: [13, 1], outC: 8, padding: 'same', inZp: -128 },
+  { name: '3x1 with 3 channels in, 4 out, batch 2 (bytes left over across rows)', input: [2, 7, 6, 3], filter: [3, 1], outC: 4, padding: 'same' },
   { name: '13x1 with 2 channels in, 6 out', input: [1, 15, 3, 2], filter: [13, 1], outC: 6, padding: 'same', inZp: -128 },
   // wasm channels-in-lanes GEMM: gathered dilated windows, a chunk of 16 channels and a group of 4 more.
   { name: '3x3 dilation 2 same, 20 channels', input: [1, 7, 8, 3], filter: [3, 3], outC: 20, dilation: [2, 2], padding: 'same', activation: 'relu' },

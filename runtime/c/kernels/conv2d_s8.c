@@ -12,8 +12,9 @@
  * pixel itself and nothing is copied. Each column pair is then multiplied by the weights two output channels at a
  * time, so every byte loaded feeds two multiply-accumulates. On DSP builds, where the columns are short, the
  * weights few and the channels a multiple of 4 (a network's first convolution: 27 taps, 16 channels), the weights
- * are sign-extended into halfword lanes once per call and each column pair once, and four channels share every column
- * word loaded: the 2x2 blocks spent more on extending and spilling than on multiply-accumulates there.
+ * are sign-extended into halfword lanes once per call and each window once, straight from the image where it lies
+ * inside, and four channels share every window word loaded: the 2x2 blocks spent more on gathering, extending and
+ * spilling than on multiply-accumulates there.
  */
 #include <string.h>
 #include "tf_kernels.h"
@@ -161,53 +162,132 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
 #define CONV_LANES_MAX_WEIGHT_WORDS 256
 
 /*
- * n bytes in halfword lanes, as SXTB16 extends them: bytes 4k, 4k + 2 to dst[0] and 4k + 1, 4k + 3 to dst[step],
- * then the next four bytes 2 * step words on. A short last group reads zeros, so both operands' padding adds 0.
+ * A window's `rows` rows of row_bytes bytes, row_step bytes apart from `first`, in halfword lanes as SXTB16 extends
+ * them: the rows' whole words (bytes 4k, 4k + 2 to dst[0] and 4k + 1, 4k + 3 to dst[step], the next word 2 * step
+ * words on), then the bytes each row has left over (row_bytes % 4), packed four to a word in row order, the last word
+ * padded with zeros. Weights, gathered columns and windows read in place (window_lanes) all go through this order,
+ * so the products pair up tap by tap and the padding adds 0.
  */
-static void extend_to_lanes(const int8_t *src, int32_t n, int32_t *dst, int32_t step) {
-  for (int32_t i = 0; i < n; i += 4, dst += 2 * step) {
-    uint32_t word = 0;
-    if (i + 4 <= n) {
-      word = tf_load_s8x4(src + i);
-    } else {
-      for (int32_t j = 0; j < n - i; ++j) word |= (uint32_t)(uint8_t)src[i + j] << (8 * j);
+static void rows_to_lanes(const int8_t *first, int32_t row_step, int32_t rows, int32_t row_bytes, int32_t *dst,
+                          int32_t step) {
+  const int32_t whole = row_bytes & ~3;
+  for (int32_t ky = 0; ky < rows; ++ky) {
+    for (int32_t i = 0; i < whole; i += 4, dst += 2 * step) {
+      const uint32_t word = tf_load_s8x4(first + ky * row_step + i);
+      dst[0] = tf_sxtb16_even(word);
+      dst[step] = tf_sxtb16_odd(word);
     }
-    dst[0] = tf_sxtb16_even(word);
-    dst[step] = tf_sxtb16_odd(word);
+  }
+  uint32_t rest = 0;
+  int32_t rest_bytes = 0;
+  for (int32_t ky = 0; ky < rows; ++ky) {
+    for (int32_t i = whole; i < row_bytes; ++i) {
+      rest |= (uint32_t)(uint8_t)first[ky * row_step + i] << (8 * rest_bytes);
+      if (++rest_bytes == 4 || (ky == rows - 1 && i == row_bytes - 1)) {
+        dst[0] = tf_sxtb16_even(rest);
+        dst[step] = tf_sxtb16_odd(rest);
+        dst += 2 * step;
+        rest = 0;
+        rest_bytes = 0;
+      }
+    }
   }
 }
 
-/* Two output pixels (columns c0, c1), every output channel, four at a time. */
-static void conv_pixel_pair_lanes(const conv_geom *g, const int8_t *c0, const int8_t *c1, int8_t *out0,
-                                  int8_t *out1) {
-  int32_t columns[CONV_LANES_MAX_TAPS]; /* lane word k of both columns at [2k] and [2k + 1] */
-  extend_to_lanes(c0, g->filter_size, columns, 2);
-  extend_to_lanes(c1, g->filter_size, columns + 1, 2);
+/* Where rows_to_lanes reads a window that lies inside the image, from its first byte: word_at, then rest_at. */
+typedef struct {
+  int32_t words, rest;
+  int32_t word_at[CONV_LANES_MAX_TAPS / 4];
+  int32_t rest_at[CONV_LANES_MAX_TAPS];
+} window_plan;
+
+static void plan_window(const conv_geom *g, window_plan *plan) {
+  const int32_t row_bytes = g->filter_w * g->in_c, whole = row_bytes & ~3;
+  const int32_t row_step = g->dilation_h * g->in_w * g->in_c;
+  plan->words = 0;
+  plan->rest = 0;
+  for (int32_t ky = 0; ky < g->filter_h; ++ky) {
+    for (int32_t i = 0; i < whole; i += 4) plan->word_at[plan->words++] = ky * row_step + i;
+  }
+  for (int32_t ky = 0; ky < g->filter_h; ++ky) {
+    for (int32_t i = whole; i < row_bytes; ++i) plan->rest_at[plan->rest++] = ky * row_step + i;
+  }
+}
+
+/*
+ * The window of output pixel (oy, ox) in lanes (rows_to_lanes's order, at dst with step 2): read in place through the
+ * plan where its rows are whole and inside the image (most pixels), else from its column gathered into `col`.
+ */
+static void window_lanes(const conv_geom *g, const window_plan *plan, const int8_t *image, int32_t oy, int32_t ox,
+                         int8_t *col, int32_t *dst) {
+  const int32_t origin_y = oy * g->stride_h - g->pad_top;
+  const int32_t origin_x = ox * g->stride_w - g->pad_left;
+  const int32_t row_bytes = g->filter_w * g->in_c;
+  if (!(g->dilation_w == 1 && origin_x >= 0 && origin_x + g->filter_w <= g->in_w && origin_y >= 0 &&
+        origin_y + (g->filter_h - 1) * g->dilation_h < g->in_h)) {
+    rows_to_lanes(conv_column(g, image, oy, ox, col), row_bytes, g->filter_h, row_bytes, dst, 2);
+    return;
+  }
+  const int8_t *const base = image + (origin_y * g->in_w + origin_x) * g->in_c;
+  for (const int32_t *at = plan->word_at, *end = at + plan->words; at != end; ++at, dst += 4) {
+    const uint32_t word = tf_load_s8x4(base + *at);
+    dst[0] = tf_sxtb16_even(word);
+    dst[2] = tf_sxtb16_odd(word);
+  }
+  for (int32_t j = 0; j < plan->rest; j += 4, dst += 4) {
+    uint32_t word = 0;
+    for (int32_t b = 0; b < 4 && j + b < plan->rest; ++b) word |= (uint32_t)(uint8_t)base[plan->rest_at[j + b]] << (8 * b);
+    dst[0] = tf_sxtb16_even(word);
+    dst[2] = tf_sxtb16_odd(word);
+  }
+}
+
+/*
+ * The image's output pixels two at a time, every output channel four at a time, from the windows in lanes (a lone
+ * last pixel is paired with itself, its outputs written twice with the same values).
+ */
+static void conv_image_lanes(const conv_geom *g, const int8_t *image, int32_t out_h, int32_t out_w, int8_t *col,
+                             int8_t *out) {
+  int32_t columns[CONV_LANES_MAX_TAPS]; /* lane word k of both windows at [2k] and [2k + 1] */
   const int32_t *const columns_end = columns + 2 * g->lane_words;
-  const int32_t *w = g->weight_lanes;
-  for (int32_t oc = 0; oc < g->out_c; oc += 4) {
-    int32_t s00 = g->folded_bias[oc], s01 = g->folded_bias[oc + 1];
-    int32_t s02 = g->folded_bias[oc + 2], s03 = g->folded_bias[oc + 3];
-    int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
-    for (const int32_t *x = columns; x != columns_end; x += 2, w += 4) {
-      const int32_t x0 = x[0], x1 = x[1];
-      s00 = __smlad(x0, w[0], s00);
-      s10 = __smlad(x1, w[0], s10);
-      s01 = __smlad(x0, w[1], s01);
-      s11 = __smlad(x1, w[1], s11);
-      s02 = __smlad(x0, w[2], s02);
-      s12 = __smlad(x1, w[2], s12);
-      s03 = __smlad(x0, w[3], s03);
-      s13 = __smlad(x1, w[3], s13);
+  const int32_t out_c = g->out_c;
+  window_plan plan;
+  plan_window(g, &plan);
+  for (int32_t p = 0; p < out_h * out_w; p += 2) {
+    const int32_t q = p + 1 < out_h * out_w ? p + 1 : p;
+    window_lanes(g, &plan, image, p / out_w, p % out_w, col, columns);
+    window_lanes(g, &plan, image, q / out_w, q % out_w, col, columns + 1);
+    int8_t *const out0 = out + p * out_c, *const out1 = out + q * out_c;
+    const int32_t *w = g->weight_lanes;
+    for (int32_t oc = 0; oc < out_c; oc += 4) {
+      int32_t s00 = g->folded_bias[oc], s01 = g->folded_bias[oc + 1];
+      int32_t s02 = g->folded_bias[oc + 2], s03 = g->folded_bias[oc + 3];
+      int32_t s10 = s00, s11 = s01, s12 = s02, s13 = s03;
+      /* lane_words is even (two per four bytes): two at a time. */
+      for (const int32_t *x = columns; x != columns_end; x += 4, w += 8) {
+#pragma GCC unroll 2
+        for (int32_t k = 0; k < 2; ++k) {
+          const int32_t x0 = x[2 * k], x1 = x[2 * k + 1];
+          const int32_t *const wk = w + 4 * k;
+          s00 = __smlad(x0, wk[0], s00);
+          s10 = __smlad(x1, wk[0], s10);
+          s01 = __smlad(x0, wk[1], s01);
+          s11 = __smlad(x1, wk[1], s11);
+          s02 = __smlad(x0, wk[2], s02);
+          s12 = __smlad(x1, wk[2], s12);
+          s03 = __smlad(x0, wk[3], s03);
+          s13 = __smlad(x1, wk[3], s13);
+        }
+      }
+      out0[oc] = conv_requantize(g, s00, oc);
+      out0[oc + 1] = conv_requantize(g, s01, oc + 1);
+      out0[oc + 2] = conv_requantize(g, s02, oc + 2);
+      out0[oc + 3] = conv_requantize(g, s03, oc + 3);
+      out1[oc] = conv_requantize(g, s10, oc);
+      out1[oc + 1] = conv_requantize(g, s11, oc + 1);
+      out1[oc + 2] = conv_requantize(g, s12, oc + 2);
+      out1[oc + 3] = conv_requantize(g, s13, oc + 3);
     }
-    out0[oc] = conv_requantize(g, s00, oc);
-    out0[oc + 1] = conv_requantize(g, s01, oc + 1);
-    out0[oc + 2] = conv_requantize(g, s02, oc + 2);
-    out0[oc + 3] = conv_requantize(g, s03, oc + 3);
-    out1[oc] = conv_requantize(g, s10, oc);
-    out1[oc + 1] = conv_requantize(g, s11, oc + 1);
-    out1[oc + 2] = conv_requantize(g, s12, oc + 2);
-    out1[oc + 3] = conv_requantize(g, s13, oc + 3);
   }
 }
 #endif
@@ -285,9 +365,10 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   int32_t weight_lanes[CONV_LANES_MAX_WEIGHT_WORDS];
   const int32_t lane_words = 2 * ((g.filter_size + 3) / 4);
   if (g.filter_size <= CONV_LANES_MAX_TAPS && out_c % 4 == 0 && out_c * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS) {
+    const int32_t row_bytes = filter_w * in_c;
     for (int32_t oc = 0; oc < out_c; ++oc) {
-      extend_to_lanes(weights + oc * g.filter_size, g.filter_size, weight_lanes + (oc / 4) * lane_words * 4 + oc % 4,
-                      4);
+      rows_to_lanes(weights + oc * g.filter_size, row_bytes, filter_h, row_bytes,
+                    weight_lanes + (oc / 4) * lane_words * 4 + oc % 4, 4);
     }
     g.weight_lanes = weight_lanes;
     g.lane_words = lane_words;
@@ -300,6 +381,13 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
   int8_t *out = output;
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t *image = input + b * in_h * in_w * in_c;
+#ifdef TF_DSP
+    if (g.weight_lanes) {
+      conv_image_lanes(&g, image, out_h, out_w, col0, out);
+      out += out_h * out_w * out_c;
+      continue;
+    }
+#endif
     /* Output pixels in order, two at a time (a pair may straddle two rows). */
     int32_t oy = 0, ox = 0;
     for (int32_t left = out_h * out_w; left > 0;) {
@@ -318,15 +406,7 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
         ox = 0;
         ++oy;
       }
-#ifdef TF_DSP
-      if (g.weight_lanes) {
-        conv_pixel_pair_lanes(&g, c0, c1, out, out + out_c);
-      } else {
-        conv_pixel_pair(&g, c0, c1, out, out + out_c);
-      }
-#else
       conv_pixel_pair(&g, c0, c1, out, out + out_c);
-#endif
       out += 2 * out_c;
       left -= 2;
     }
