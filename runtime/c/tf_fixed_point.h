@@ -242,6 +242,18 @@ static inline int32_t tf_rq_apply(tf_rq q, int32_t acc) {
   return hi >> q.e1;
 }
 
+/*
+ * tf_rq_channel with the output offset folded in: tf_rq_apply then gives (hi + off * 2^e1) >> e1 == (hi >> e1) + off,
+ * hi being the high word of acc * m + 2^30 * (1 + 2^e) - [acc < 0] * 2^31. With |acc| <= 2^31, 0 <= m < 2^31, e1 <= 22
+ * (shift >= -23) and |off| <= 128 (an int8 zero point), |hi| < 2^30 + 2^21 + 1 and |off * 2^e1| <= 2^29, so
+ * hi + off * 2^e1 is exact in 32 bits (the wrapping additions of tf_rq_apply then give it exactly).
+ */
+static inline tf_rq tf_rq_channel_offset(int32_t multiplier, int32_t shift, int32_t offset) {
+  tf_rq q = tf_rq_channel(multiplier, shift);
+  q.khi += (uint32_t)offset << q.e1;
+  return q;
+}
+
 /* Whether the conv/FC (resp. depthwise) requantization of this build is the double rounding tf_rq_apply does. */
 #define TF_RQ_CONV (!TF_FLOAT32_REQUANT && !TF_SINGLE_ROUNDING)
 #define TF_RQ_DEPTHWISE (!TF_FLOAT32_REQUANT)

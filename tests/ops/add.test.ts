@@ -1,8 +1,8 @@
 /**
  * ADD (int8): the reference equals the real TFLite runtime byte for byte on seeded random inputs over
  * same-shape and broadcast shapes, zero points at the extremes and every fused activation; the host C
- * kernel (ASan/UBSan) equals the reference, including ranks TFLite's old broadcast cannot run; bad models
- * are refused with the right error.
+ * kernel (ASan/UBSan) and the Cortex-M4 one (QEMU) equal the reference, including ranks TFLite's old broadcast
+ * cannot run; bad models are refused with the right error.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -16,7 +16,7 @@ import { prepareGraph } from '../../compiler/passes/prepare.ts';
 import { runReference } from '../../compiler/reference/interpreter.ts';
 import { InvalidModelError, UnsupportedError } from '../../compiler/errors.ts';
 import { loadTfliteRuntime } from '../oracles/tflite_runtime.ts';
-import { runHostAndWasm } from '../helpers/backends.ts';
+import { runCompiled, runHostAndWasm } from '../helpers/backends.ts';
 
 const OP = 'Add';
 type Q = [scale: number, zeroPoint: number];
@@ -92,21 +92,31 @@ test(`${OP}: reference == TFLite runtime, ${CASES.length} configurations x 18 in
   });
 });
 
-test(`${OP}: host C == wasm (SIMD, scalar) == reference on every configuration, in one program`, async () => {
+/** Every configuration in one program, and its runs: per case two random runs, then all -128, then all 127. */
+function allCases(): { graph: Graph; runs: Uint8Array[][] } {
   const all = [...CASES, ...HIGH_RANK];
   const b = new GraphBuilder(`${OP.toLowerCase()}_all`);
   all.forEach((c, k) => b.output(addCase(b, c, k)));
-  const graph = b.build();
-  const pg = prepareGraph(graph, { rounding: 'double' });
   const random = new Random(202);
-  // Per case: two random runs, then all -128, then all 127.
   const perCase = all.map((c) => inputsFor(c, random, 2));
-  const runs = [0, 1, 2, 3].map((r) => perCase.flatMap((caseRuns) => caseRuns[r]!));
-  const host = await runHostAndWasm(graph, runs);
+  return { graph: b.build(), runs: [0, 1, 2, 3].map((r) => perCase.flatMap((caseRuns) => caseRuns[r]!)) };
+}
+
+function sameAsReference(graph: Graph, runs: readonly Uint8Array[][], outputs: readonly Uint8Array[][], what: string): void {
+  const pg = prepareGraph(graph, { rounding: 'double' });
   runs.forEach((run, r) => {
-    const ref = runReference(pg, run);
-    ref.forEach((out, k) => assert.is(hex(host[r]![k]!), hex(out), `run ${r}, case ${k}`));
+    runReference(pg, run).forEach((out, k) => assert.is(hex(outputs[r]![k]!), hex(out), `${what}: run ${r}, case ${k}`));
   });
+}
+
+test(`${OP}: host C == wasm (SIMD, scalar) == reference on every configuration, in one program`, async () => {
+  const { graph, runs } = allCases();
+  sameAsReference(graph, runs, await runHostAndWasm(graph, runs), 'host C and wasm');
+});
+
+test(`${OP}: Cortex-M4 (QEMU, DSP paths: the tabled rows' one-step output rescaling) == reference`, async () => {
+  const { graph, runs } = allCases();
+  sameAsReference(graph, runs, (await runCompiled(graph, runs, 'cortex-m4')).outputs, 'cortex-m4');
 });
 
 test(`${OP}: a constant operand (per-channel offset in flash): reference == TFLite runtime == host C`, async () => {

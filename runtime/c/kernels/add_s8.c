@@ -7,7 +7,9 @@
  * The compiler merges the output dimensions into a 4-level loop nest dims[4] whose per-level input
  * strides are strides1 / strides2 (0 where an input is broadcast). In the innermost level each input is
  * read contiguously or not at all, so a broadcast input is rescaled once per row. Without broadcasting, an add of many
- * elements first rescales each of the 256 codes of both inputs into a table (2 KB of stack), then looks them up.
+ * elements first rescales each of the 256 codes of both inputs into a table (2 KB of stack), then looks them up; on
+ * Cortex-M its output rescaling is then tf_rq_apply's one exact 64-bit step, offset included, where the output
+ * multiplier suits it.
  */
 #include "tf_kernels.h"
 
@@ -19,6 +21,18 @@
 static inline int32_t tf_add_rescale(int32_t x, int32_t offset, int32_t multiplier, int32_t shift) {
   return tf_multiply_by_quantized_multiplier((x + offset) * (1 << TF_ADD_LEFT_SHIFT), multiplier, shift);
 }
+
+#ifdef TF_DSP
+/*
+ * One row of a tabled add (code x's rescaled value at t[x]), its output rescaled by tf_rq_apply with the output offset
+ * folded into q; not inlined, so that add_s8's many live values do not crowd its registers.
+ */
+static __attribute__((noinline)) void add_row_rq(const int8_t *x1, const int8_t *x2, int8_t *output, int32_t n,
+                                                 const int32_t *t1, const int32_t *t2, tf_rq q, int32_t act_min,
+                                                 int32_t act_max) {
+  for (int32_t c = 0; c < n; ++c) output[c] = (int8_t)tf_clamp(tf_rq_apply(q, t1[x1[c]] + t2[x2[c]]), act_min, act_max);
+}
+#endif
 
 void add_s8(const int8_t *input1, const int8_t *input2, int8_t *output, const int32_t *dims,
             const int32_t *strides1, const int32_t *strides2, int32_t input1_offset, int32_t input1_multiplier,
@@ -56,6 +70,14 @@ void add_s8(const int8_t *input1, const int8_t *input2, int8_t *output, const in
             output[c] = (int8_t)tf_clamp(y + output_offset, act_min, act_max);
           }
         } else if (tabled) {
+#ifdef TF_DSP
+          if (output_multiplier >= 0 && output_shift <= -1 && output_shift >= -23) {
+            add_row_rq(x1, x2, output, n, rescaled1 + 128, rescaled2 + 128,
+                       tf_rq_channel_offset(output_multiplier, output_shift, output_offset), act_min, act_max);
+            output += n;
+            continue;
+          }
+#endif
           for (int32_t c = 0; c < n; ++c) {
             const int32_t y = tf_multiply_by_quantized_multiplier(rescaled1[x1[c] + 128] + rescaled2[x2[c] + 128],
                                                                   output_multiplier, output_shift);

@@ -278,25 +278,15 @@ typedef int32_t dw_rq;
 #define DW_RQ_APPLY(q, acc, off) tf_requantize_float32_add_sat((acc), (q), (off))
 #define DW_RQ_LAYER_OK(g) 1
 #else
-/*
- * tf_rq_apply with the output offset folded in: (hi + off * 2^e1) >> e1 == (hi >> e1) + off, hi being the high word
- * of acc * m + 2^30 * (1 + 2^e) - [acc < 0] * 2^31. With |acc| <= 2^31, 0 <= m < 2^31 and e1 <= 22 (e <= 23),
- * |hi| < 2^30 + 2^21 + 1 and |off * 2^e1| <= 2^29, so hi + off * 2^e1 is exact in 32 bits (the wrapping additions
- * of tf_rq_apply then give it exactly).
- */
+/* tf_rq_apply with the output offset folded in (tf_rq_channel_offset: shifts down to -23). */
 typedef tf_rq dw_rq;
-static inline tf_rq dw_rq_channel(const dw_geom *g, int32_t c) {
-  tf_rq q = tf_rq_channel(g->multipliers[c], g->shifts[c]);
-  q.khi += (uint32_t)g->output_offset << q.e1;
-  return q;
-}
 static inline int dw_rq_layer_ok(const dw_geom *g) {
   for (int32_t c = 0; c < g->out_c; ++c) {
     if (g->shifts[c] < -23) return 0;
   }
   return 1;
 }
-#define DW_RQ_CHANNEL(g, c) dw_rq_channel((g), (c))
+#define DW_RQ_CHANNEL(g, c) tf_rq_channel_offset((g)->multipliers[c], (g)->shifts[c], (g)->output_offset)
 #define DW_RQ_APPLY(q, acc, off) ((void)(off), tf_rq_apply((q), (acc)))
 #define DW_RQ_LAYER_OK(g) dw_rq_layer_ok(g)
 #endif
