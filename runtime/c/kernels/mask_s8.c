@@ -13,17 +13,16 @@ static inline uint32_t mask_bits(const int8_t *y, int32_t count, int32_t lo, uin
 }
 
 #if TF_DSP
-/* Four lanes at once: SSUB8 sets a lane's GE flag where its difference is >= 0 and SEL turns the flags into 0xFF
- * bytes; the product gathers the four low bits into bits 24..27. */
-static inline uint32_t mask_bits4(uint32_t v, uint32_t above4, uint32_t below4) {
-  uint32_t t, a, b;
-  __asm__("ssub8 %[t], %[v], %[above]\n\t"
-          "sel %[a], %[ones], %[zero]\n\t"
-          "ssub8 %[t], %[below], %[v]\n\t"
-          "sel %[b], %[ones], %[zero]"
-          : [t] "=&r"(t), [a] "=&r"(a), [b] "=&r"(b)
-          : [v] "r"(v), [above] "r"(above4), [below] "r"(below4), [ones] "r"(0xffffffffu), [zero] "r"(0u));
-  return ((a & b & 0x01010101u) * 0x01020408u) >> 24;
+/* Four lanes at once, as mask_bits does them: USUB8 gives each lane's v - lo - 1 (mod 256), a second USUB8 sets its GE
+ * flag where that is >= width, and SEL turns the clear flags into 0x01 bytes. */
+static inline uint32_t mask_lanes4(uint32_t v, uint32_t above4, uint32_t width4) {
+  uint32_t d, t, m;
+  __asm__("usub8 %[d], %[v], %[above]\n\t"
+          "usub8 %[t], %[d], %[width]\n\t"
+          "sel %[m], %[zero], %[ones]"
+          : [d] "=&r"(d), [t] "=&r"(t), [m] "=&r"(m)
+          : [v] "r"(v), [above] "r"(above4), [width] "r"(width4), [ones] "r"(0x01010101u), [zero] "r"(0u));
+  return m;
 }
 #endif
 
@@ -31,15 +30,18 @@ void mask_s8(const int8_t *y, uint8_t *mask, int32_t n, int32_t lo, int32_t hi) 
   const uint32_t width = hi - lo - 1 > 0 ? (uint32_t)(hi - lo - 1) : 0u;
   int32_t i = 0;
 #if TF_DSP
-  /* Lanes hold lo + 1 and hi - 1 (each must be an int8): v > lo is v - (lo + 1) >= 0, v < hi is (hi - 1) - v >= 0. */
-  if (lo + 1 <= 127 && hi - 1 >= -128) {
+  /* Lanes hold lo + 1 and width, each a byte. A lane's v - lo - 1 wraps to v - lo + 255 where v <= lo, which is at
+   * least width exactly when v + 256 >= hi: so hi must be at most 128 (it always is for an int8 output's range). */
+  if (lo >= -128 && lo <= 126 && hi <= 128) {
     const uint32_t above4 = 0x01010101u * (uint8_t)(lo + 1);
-    const uint32_t below4 = 0x01010101u * (uint8_t)(hi - 1);
+    const uint32_t width4 = 0x01010101u * width;
     for (; i + 8 <= n; i += 8) {
       uint32_t v0, v1;
       memcpy(&v0, y + i, 4);
       memcpy(&v1, y + i + 4, 4);
-      mask[i >> 3] = (uint8_t)(mask_bits4(v0, above4, below4) | mask_bits4(v1, above4, below4) << 4);
+      /* Lane bits at 0, 8, 16, 24 and (second word) 4, 12, 20, 28: the product gathers them into bits 24..31. */
+      const uint32_t lanes = mask_lanes4(v0, above4, width4) | mask_lanes4(v1, above4, width4) << 4;
+      mask[i >> 3] = (uint8_t)((lanes * 0x01020408u) >> 24);
     }
   }
 #endif
