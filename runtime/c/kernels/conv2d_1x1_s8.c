@@ -193,7 +193,9 @@ static inline __attribute__((always_inline)) void conv1x1_lanes_pixels(
       for (int32_t p = 0; p < pixels; ++p) acc[p] = __smlad(lanes[p][k], w, acc[p]);
     }
 #pragma GCC unroll 2
-    for (int32_t p = 0; p < pixels; ++p) o[p * out_c] = tf_store_clamped(CONV1X1_RQ_APPLY(ch->q, acc[p]), act_min, act_max, full);
+    for (int32_t p = 0; p < pixels; ++p) {
+      o[p * out_c] = tf_store_clamped(CONV1X1_RQ_APPLY(ch->q, acc[p]), act_min, act_max, full);
+    }
   }
 }
 

@@ -236,7 +236,9 @@ static void window_lanes(const conv_geom *g, const window_plan *plan, const int8
   }
   for (int32_t j = 0; j < plan->rest; j += 4, dst += 4) {
     uint32_t word = 0;
-    for (int32_t b = 0; b < 4 && j + b < plan->rest; ++b) word |= (uint32_t)(uint8_t)base[plan->rest_at[j + b]] << (8 * b);
+    for (int32_t b = 0; b < 4 && j + b < plan->rest; ++b) {
+      word |= (uint32_t)(uint8_t)base[plan->rest_at[j + b]] << (8 * b);
+    }
     dst[0] = tf_sxtb16_even(word);
     dst[2] = tf_sxtb16_odd(word);
   }
