@@ -30,8 +30,9 @@ typedef struct {
   int32_t output_offset, act_min, act_max;
   int32_t rq; /* DSP builds: 2 when every channel suits tf_rq_apply (or the rounding is 'float32') and the range is
                * int8's, 1 when they suit it */
-  const int32_t *weight_lanes; /* DSP builds: the weights in halfword lanes, channels four at a time, or NULL */
-  int32_t lane_words;          /* lane words per column */
+  const int32_t *weight_lanes;      /* DSP builds: the weights in halfword lanes, channels four at a time, or NULL */
+  int32_t lane_words;               /* lane words per column */
+  const struct window_plan *packed; /* with weight_lanes: their order, over rows back to back (weights, columns) */
 } conv_geom;
 
 static inline int8_t conv_requantize(const conv_geom *g, int32_t acc, int32_t oc) {
@@ -157,90 +158,68 @@ static void conv_pixel_pair(const conv_geom *g, const int8_t *c0, const int8_t *
 }
 
 #ifdef TF_DSP
-/* Columns of at most this many taps, and at most this many lane words of weights (stack), take the lanes path. */
+/* Columns of at most this many taps, and at most this many lane words of weights (stack), take the lanes path (and
+ * windows spanning at most INT16_MAX bytes of the image, for window_plan's offsets). */
 #define CONV_LANES_MAX_TAPS 64
 #define CONV_LANES_MAX_WEIGHT_WORDS 256
 
 /*
- * A window's `rows` rows of row_bytes bytes, row_step bytes apart from `first`, in halfword lanes as SXTB16 extends
- * them: the rows' whole words (bytes 4k, 4k + 2 to dst[0] and 4k + 1, 4k + 3 to dst[step], the next word 2 * step
- * words on), then the bytes each row has left over (row_bytes % 4), packed four to a word in row order, the last word
- * padded with zeros. Weights, gathered columns and windows read in place (window_lanes) all go through this order,
- * so the products pair up tap by tap and the padding adds 0.
+ * The order in which a window's bytes go into halfword lanes, as offsets from its first byte: the whole words of its
+ * rows (word_at), then the bytes each row leaves over (row_bytes % 4, rest_at), packed four to a word in row order, the
+ * last word padded with zeros. Weights, gathered columns and windows read in place all take this order, so the
+ * products pair up tap by tap and the padding adds 0; only the bytes between rows (row_step) differ.
  */
-static void rows_to_lanes(const int8_t *first, int32_t row_step, int32_t rows, int32_t row_bytes, int32_t *dst,
-                          int32_t step) {
-  const int32_t whole = row_bytes & ~3;
-  for (int32_t ky = 0; ky < rows; ++ky) {
-    for (int32_t i = 0; i < whole; i += 4, dst += 2 * step) {
-      const uint32_t word = tf_load_s8x4(first + ky * row_step + i);
-      dst[0] = tf_sxtb16_even(word);
-      dst[step] = tf_sxtb16_odd(word);
-    }
-  }
-  uint32_t rest = 0;
-  int32_t rest_bytes = 0;
-  for (int32_t ky = 0; ky < rows; ++ky) {
-    for (int32_t i = whole; i < row_bytes; ++i) {
-      rest |= (uint32_t)(uint8_t)first[ky * row_step + i] << (8 * rest_bytes);
-      if (++rest_bytes == 4 || (ky == rows - 1 && i == row_bytes - 1)) {
-        dst[0] = tf_sxtb16_even(rest);
-        dst[step] = tf_sxtb16_odd(rest);
-        dst += 2 * step;
-        rest = 0;
-        rest_bytes = 0;
-      }
-    }
-  }
-}
-
-/* Where rows_to_lanes reads a window that lies inside the image, from its first byte: word_at, then rest_at. */
-typedef struct {
+typedef struct window_plan {
   int32_t words, rest;
-  int32_t word_at[CONV_LANES_MAX_TAPS / 4];
-  int32_t rest_at[CONV_LANES_MAX_TAPS];
+  int16_t word_at[CONV_LANES_MAX_TAPS / 4]; /* int16: the lanes path takes windows spanning at most INT16_MAX bytes */
+  int16_t rest_at[CONV_LANES_MAX_TAPS];
 } window_plan;
 
-static void plan_window(const conv_geom *g, window_plan *plan) {
-  const int32_t row_bytes = g->filter_w * g->in_c, whole = row_bytes & ~3;
-  const int32_t row_step = g->dilation_h * g->in_w * g->in_c;
+static void plan_window(int32_t rows, int32_t row_bytes, int32_t row_step, window_plan *plan) {
+  const int32_t whole = row_bytes & ~3;
   plan->words = 0;
   plan->rest = 0;
-  for (int32_t ky = 0; ky < g->filter_h; ++ky) {
-    for (int32_t i = 0; i < whole; i += 4) plan->word_at[plan->words++] = ky * row_step + i;
+  for (int32_t ky = 0; ky < rows; ++ky) {
+    for (int32_t i = 0; i < whole; i += 4) plan->word_at[plan->words++] = (int16_t)(ky * row_step + i);
   }
-  for (int32_t ky = 0; ky < g->filter_h; ++ky) {
-    for (int32_t i = whole; i < row_bytes; ++i) plan->rest_at[plan->rest++] = ky * row_step + i;
+  for (int32_t ky = 0; ky < rows; ++ky) {
+    for (int32_t i = whole; i < row_bytes; ++i) plan->rest_at[plan->rest++] = (int16_t)(ky * row_step + i);
   }
 }
 
 /*
- * The window of output pixel (oy, ox) in lanes (rows_to_lanes's order, at dst with step 2): read in place through the
- * plan where its rows are whole and inside the image (most pixels), else from its column gathered into `col`.
+ * The window at `base` in lanes, in the plan's order, as SXTB16 extends each word: bytes 4k, 4k + 2 to dst[0] and
+ * 4k + 1, 4k + 3 to dst[step], the next word 2 * step words on.
  */
-static void window_lanes(const conv_geom *g, const window_plan *plan, const int8_t *image, int32_t oy, int32_t ox,
-                         int8_t *col, int32_t *dst) {
-  const int32_t origin_y = oy * g->stride_h - g->pad_top;
-  const int32_t origin_x = ox * g->stride_w - g->pad_left;
-  const int32_t row_bytes = g->filter_w * g->in_c;
-  if (!(g->dilation_w == 1 && origin_x >= 0 && origin_x + g->filter_w <= g->in_w && origin_y >= 0 &&
-        origin_y + (g->filter_h - 1) * g->dilation_h < g->in_h)) {
-    rows_to_lanes(conv_column(g, image, oy, ox, col), row_bytes, g->filter_h, row_bytes, dst, 2);
-    return;
-  }
-  const int8_t *const base = image + (origin_y * g->in_w + origin_x) * g->in_c;
-  for (const int32_t *at = plan->word_at, *end = at + plan->words; at != end; ++at, dst += 4) {
+static void lanes_from_plan(const window_plan *plan, const int8_t *base, int32_t *dst, int32_t step) {
+  for (const int16_t *at = plan->word_at, *end = at + plan->words; at != end; ++at, dst += 2 * step) {
     const uint32_t word = tf_load_s8x4(base + *at);
     dst[0] = tf_sxtb16_even(word);
-    dst[2] = tf_sxtb16_odd(word);
+    dst[step] = tf_sxtb16_odd(word);
   }
-  for (int32_t j = 0; j < plan->rest; j += 4, dst += 4) {
+  for (int32_t j = 0; j < plan->rest; j += 4, dst += 2 * step) {
     uint32_t word = 0;
     for (int32_t b = 0; b < 4 && j + b < plan->rest; ++b) {
       word |= (uint32_t)(uint8_t)base[plan->rest_at[j + b]] << (8 * b);
     }
     dst[0] = tf_sxtb16_even(word);
-    dst[2] = tf_sxtb16_odd(word);
+    dst[step] = tf_sxtb16_odd(word);
+  }
+}
+
+/*
+ * The window of output pixel (oy, ox) in lanes (at dst with step 2): read in place through `in_image` where its rows
+ * are whole and inside the image (most pixels), else gathered into `col` and read through g->packed.
+ */
+static void window_lanes(const conv_geom *g, const window_plan *in_image, const int8_t *image, int32_t oy, int32_t ox,
+                         int8_t *col, int32_t *dst) {
+  const int32_t origin_y = oy * g->stride_h - g->pad_top;
+  const int32_t origin_x = ox * g->stride_w - g->pad_left;
+  if (g->dilation_w == 1 && origin_x >= 0 && origin_x + g->filter_w <= g->in_w && origin_y >= 0 &&
+      origin_y + (g->filter_h - 1) * g->dilation_h < g->in_h) {
+    lanes_from_plan(in_image, image + (origin_y * g->in_w + origin_x) * g->in_c, dst, 2);
+  } else {
+    lanes_from_plan(g->packed, conv_column(g, image, oy, ox, col), dst, 2);
   }
 }
 
@@ -253,12 +232,12 @@ static void conv_image_lanes(const conv_geom *g, const int8_t *image, int32_t ou
   int32_t columns[CONV_LANES_MAX_TAPS]; /* lane word k of both windows at [2k] and [2k + 1] */
   const int32_t *const columns_end = columns + 2 * g->lane_words;
   const int32_t out_c = g->out_c;
-  window_plan plan;
-  plan_window(g, &plan);
+  window_plan in_image;
+  plan_window(g->filter_h, g->filter_w * g->in_c, g->dilation_h * g->in_w * g->in_c, &in_image);
   for (int32_t p = 0; p < out_h * out_w; p += 2) {
     const int32_t q = p + 1 < out_h * out_w ? p + 1 : p;
-    window_lanes(g, &plan, image, p / out_w, p % out_w, col, columns);
-    window_lanes(g, &plan, image, q / out_w, q % out_w, col, columns + 1);
+    window_lanes(g, &in_image, image, p / out_w, p % out_w, col, columns);
+    window_lanes(g, &in_image, image, q / out_w, q % out_w, col, columns + 1);
     int8_t *const out0 = out + p * out_c, *const out1 = out + q * out_c;
     const int32_t *w = g->weight_lanes;
     for (int32_t oc = 0; oc < out_c; oc += 4) {
@@ -362,18 +341,22 @@ void conv2d_s8(const int8_t *input, const int8_t *weights, const int32_t *folded
 #endif
   g.weight_lanes = NULL;
   g.lane_words = 0;
+  g.packed = NULL;
 #ifdef TF_DSP
   /* Weight words of channel 4q + j, lane word k at [(q * lane_words + k) * 4 + j]. */
   int32_t weight_lanes[CONV_LANES_MAX_WEIGHT_WORDS];
+  window_plan packed;
   const int32_t lane_words = 2 * ((g.filter_size + 3) / 4);
-  if (g.filter_size <= CONV_LANES_MAX_TAPS && out_c % 4 == 0 && out_c * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS) {
-    const int32_t row_bytes = filter_w * in_c;
+  const int32_t window_span = (filter_h - 1) * dilation_h * in_w * in_c + filter_w * in_c;
+  if (g.filter_size <= CONV_LANES_MAX_TAPS && out_c % 4 == 0 && out_c * lane_words <= CONV_LANES_MAX_WEIGHT_WORDS &&
+      window_span <= INT16_MAX) {
+    plan_window(filter_h, filter_w * in_c, filter_w * in_c, &packed);
     for (int32_t oc = 0; oc < out_c; ++oc) {
-      rows_to_lanes(weights + oc * g.filter_size, row_bytes, filter_h, row_bytes,
-                    weight_lanes + (oc / 4) * lane_words * 4 + oc % 4, 4);
+      lanes_from_plan(&packed, weights + oc * g.filter_size, weight_lanes + (oc / 4) * lane_words * 4 + oc % 4, 4);
     }
     g.weight_lanes = weight_lanes;
     g.lane_words = lane_words;
+    g.packed = &packed;
   }
 #endif
   /* Two columns (1x1 filters would not use them: their columns are the input pixels). */
