@@ -129,9 +129,20 @@ static inline int32_t tf_saturating_sub_int32(int32_t a, int32_t b) {
 
 /*
  * Stochastic rounding of an updated weight v with a uniform draw u: floor(v) + (u < v - floor(v)), clamped to
- * [-127, 127]; NaN gives 0. Past the limits the draw cannot change the clamped result, so floor is only needed on
- * (-127, 127), where the truncation is defined and v - floor(v) is exact.
+ * [-127, 127]; NaN gives 0. Past the limits the draw cannot change the clamped result, so v may be clamped first
+ * (floor(127) = 127 leaves v - floor(v) = 0, which no draw is below); then floor is only needed on [-127, 127], where
+ * the truncation is defined. FPU with FPv5's VMAXNM, VMINNM and VRINTM (Cortex-M7 with double precision, Armv8-M)
+ * clamp and floor in one instruction each, the same values as the truncation and the comparisons compute.
  */
+#if defined(__arm__) && defined(__ARM_FP) && ((__ARM_FP & 8) != 0 || __ARM_ARCH >= 8)
+static inline int32_t tf_stochastic_round_weight(float v, float u) {
+  float lo;
+  if (v != v) return 0;
+  v = __builtin_fminf(__builtin_fmaxf(v, -127.0f), 127.0f);
+  lo = __builtin_floorf(v);
+  return (int32_t)lo + (u < v - lo ? 1 : 0);
+}
+#else
 static inline int32_t tf_stochastic_round_weight(float v, float u) {
   int32_t lo;
   if (v != v) return 0;
@@ -141,6 +152,7 @@ static inline int32_t tf_stochastic_round_weight(float v, float u) {
   if ((float)lo > v) lo -= 1;
   return lo + (u < v - (float)lo ? 1 : 0);
 }
+#endif
 
 /* table[q + 128] = (float)(q - zero_point) * scale for every int8 q: the real value of an int8 tensor's element. */
 static inline void tf_dequantization_table(float *table, int32_t zero_point, float scale) {
