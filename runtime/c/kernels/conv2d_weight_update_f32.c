@@ -180,8 +180,10 @@ static void pointwise_update(const struct conv_update_window *s, int32_t pixels,
       }
     }
     for (int32_t r = 1; r < rows; ++r) {
+      /* Read once: the int8 weight stores could alias it. */
+      const float inv_scale = inv_w_scale[oc + r];
       for (int32_t ic = 0; ic < s->keep; ++ic) {
-        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_w_scale[oc + r], &state);
+        update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_scale, &state);
       }
     }
   }
