@@ -99,11 +99,11 @@ static inline float tf_uniform(uint32_t s) {
   return (float)(s >> 8) * 0x1.0p-24f;
 }
 
-/* Advances the generator whose uint32 state is stored in an int32 tensor and returns its uniform draw. */
-static inline float tf_next_uniform(int32_t *state) {
+/* Advances the generator whose uint32 state is stored in an int32 tensor and returns the new state. */
+static inline uint32_t tf_next_draw(int32_t *state) {
   const uint32_t s = tf_xorshift32((uint32_t)*state);
   *state = (int32_t)s;
-  return tf_uniform(s);
+  return s;
 }
 
 /* Round to nearest, ties to even, saturated to the int32 range; NaN gives 0. */
@@ -128,22 +128,28 @@ static inline int32_t tf_saturating_sub_int32(int32_t a, int32_t b) {
 }
 
 /*
- * Stochastic rounding of an updated weight v with a uniform draw u: floor(v) + (u < v - floor(v)), clamped to
- * [-127, 127]; NaN gives 0. Past the limits the draw cannot change the clamped result, so v may be clamped first
- * (floor(127) = 127 leaves v - floor(v) = 0, which no draw is below); then floor is only needed on [-127, 127], where
- * the truncation is defined. FPU with FPv5's VMAXNM, VMINNM and VRINTM (Cortex-M7 with double precision, Armv8-M)
- * clamp and floor in one instruction each, the same values as the truncation and the comparisons compute.
+ * Stochastic rounding of an updated weight v with the uniform draw u = tf_uniform(draw): floor(v) + (u < v - floor(v)),
+ * clamped to [-127, 127]; NaN gives 0. Past the limits the draw cannot change the clamped result, so v may be clamped
+ * first (floor(127) = 127 leaves v - floor(v) = 0, which no draw is below); then floor is only needed on [-127, 127],
+ * where the truncation is defined. FPUs with FPv5's VMAXNM, VMINNM, VRINTM and VRINTP (Cortex-M7 with double
+ * precision, Armv8-M) clamp and floor in one instruction each, and compare the draw as an integer: u < f, with
+ * u = (draw >> 8) * 2^-24, is (draw >> 8) < f * 2^24 (exact), which for an integer is (draw >> 8) < ceil(f * 2^24).
+ * Both compute the same values as the truncation and the float comparison.
  */
 #if defined(__arm__) && defined(__ARM_FP) && ((__ARM_FP & 8) != 0 || __ARM_ARCH >= 8)
-static inline int32_t tf_stochastic_round_weight(float v, float u) {
+static inline int32_t tf_stochastic_round_weight(float v, uint32_t draw) {
   float lo;
+  uint32_t bound;
   if (v != v) return 0;
   v = __builtin_fminf(__builtin_fmaxf(v, -127.0f), 127.0f);
   lo = __builtin_floorf(v);
-  return (int32_t)lo + (u < v - lo ? 1 : 0);
+  bound = (uint32_t)__builtin_ceilf((v - lo) * 0x1.0p+24f);
+  /* Both are at most 2^24: the difference wraps past 2^31 exactly when the draw is below the bound. */
+  return (int32_t)lo + (int32_t)(((draw >> 8) - bound) >> 31);
 }
 #else
-static inline int32_t tf_stochastic_round_weight(float v, float u) {
+static inline int32_t tf_stochastic_round_weight(float v, uint32_t draw) {
+  const float u = tf_uniform(draw);
   int32_t lo;
   if (v != v) return 0;
   if (v >= 127.0f) return 127;

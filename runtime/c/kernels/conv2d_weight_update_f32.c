@@ -65,7 +65,7 @@ static void conv_tap_gradients(const struct conv_update_window *s, int32_t iy_of
 static inline void update_weight(int8_t *w, float g, float rate, float inv_scale, uint32_t *state) {
   const float v = (float)*w - rate * g * inv_scale;
   *state = tf_xorshift32(*state);
-  *w = (int8_t)tf_stochastic_round_weight(v, tf_uniform(*state));
+  *w = (int8_t)tf_stochastic_round_weight(v, *state);
 }
 
 /* One row's terms at a pixel, skipped when its gradient's bits are +0: row sums a0..a3 += d * x0..x3. */
@@ -159,6 +159,8 @@ static void pointwise_update(const struct conv_update_window *s, int32_t pixels,
   uint32_t state = (uint32_t)*rng;
   for (int32_t oc = 0; oc < s->out_c; oc += 4) {
     const int32_t rows = s->out_c - oc >= 4 ? 4 : s->out_c - oc;
+    /* Read once: the int8 weight stores could alias it. */
+    const float first_inv_scale = inv_w_scale[oc];
     for (int32_t ic = 0; ic < s->keep; ic += 4) {
       const int32_t lanes = s->keep - ic >= 4 ? 4 : s->keep - ic;
       const float *x_real = s->x_real + ic;
@@ -174,13 +176,12 @@ static void pointwise_update(const struct conv_update_window *s, int32_t pixels,
         }
         pointwise_gradients(s, x_real, pixels, oc, rows, lanes, g);
       }
-      for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, inv_w_scale[oc], &state);
+      for (int32_t l = 0; l < lanes; ++l) update_weight(&w[oc * in_c + ic + l], g[0][l], rate, first_inv_scale, &state);
       for (int32_t r = 1; r < rows; ++r) {
         for (int32_t l = 0; l < lanes; ++l) pending[(r - 1) * s->keep + ic + l] = g[r][l];
       }
     }
     for (int32_t r = 1; r < rows; ++r) {
-      /* Read once: the int8 weight stores could alias it. */
       const float inv_scale = inv_w_scale[oc + r];
       for (int32_t ic = 0; ic < s->keep; ++ic) {
         update_weight(&w[(oc + r) * in_c + ic], pending[(r - 1) * s->keep + ic], rate, inv_scale, &state);

@@ -42,7 +42,7 @@ void depthwise_conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t
           }
         }
         v = (float)*tap - rate * g * inv_scale;
-        *tap = (int8_t)tf_stochastic_round_weight(v, tf_next_uniform(rng));
+        *tap = (int8_t)tf_stochastic_round_weight(v, tf_next_draw(rng));
       }
     }
   }
