@@ -115,8 +115,9 @@ function weightsAtLimits(graph: Graph, params: Uint8Array): number {
   return count;
 }
 
-// The last learning rate steps weights past the int8 limits: the clamp (Cortex-M7 and M55 clamp with VMAXNM/VMINNM
-// and floor with VRINTM, the others by comparisons and truncation) is part of what must agree.
+// The last learning rate steps weights past the int8 limits, so the clamp is part of what must agree, besides the
+// floor and the draw comparison: Cortex-M7 and M55 clamp with VMAXNM/VMINNM, floor with VRINTM and compare the draw
+// as an integer; the others use comparisons, truncation and the float draw.
 for (const [update, lr] of [['last:1', 0.1], ['full', 0.1], ['full', 300]] as const) {
   test(`--update ${update}, lr ${lr}: host C and every Cortex-M give the reference's losses and parameters, bit for bit`, async () => {
     const graph = buildTrainingGraph(smallModel(), { update });
