@@ -1,15 +1,15 @@
 /**
  * @fileoverview The memory of one training step, by kind: what the planner's arena holds at its peak (activations
- * of the forward pass, activations saved for the backward pass, one-bit masks, float32 gradients, scratch) and the
- * trainable parameters, which live in SRAM for the whole program. Their sum is the step's peak SRAM, the figure
- * the paper reports; the stack comes on top.
+ * of the forward pass, activations saved for the backward pass, one-bit masks, float32 gradients, scratch, and the
+ * alignment padding and gaps the plan leaves between them) and the trainable parameters, which live in SRAM for the
+ * whole program. Their sum is the step's peak SRAM, the figure the paper reports; the stack comes on top.
  */
 import type { Graph } from '../ir/graph.ts';
 import { tensorBytes } from '../ir/graph.ts';
 import type { PreparedGraph } from '../passes/prepare.ts';
 import type { MemoryPlan } from './memory.ts';
 
-export type MemoryKind = 'activations' | 'saved for backward' | 'masks' | 'gradients' | 'scratch' | 'trainable parameters';
+export type MemoryKind = 'activations' | 'saved for backward' | 'masks' | 'gradients' | 'scratch' | 'padding and gaps' | 'trainable parameters';
 
 export interface TrainingMemory {
   /** Arena at its peak plus the trainable parameters: the planner's peak SRAM of one step. */
@@ -29,10 +29,21 @@ export function trainingMemory(pg: PreparedGraph, plan: MemoryPlan): TrainingMem
   const kindOf = kindClassifier(graph, pg, lossStep);
   const totals = new Map<MemoryKind, number>();
   const add = (kind: MemoryKind, bytes: number) => totals.set(kind, (totals.get(kind) ?? 0) + bytes);
-  for (const id of plan.arena.peak.live) add(kindOf(id), plan.arena.sizes.get(id)!);
+  // Buffers the planner gave one place (an output written over its input) count once, for the first at that offset.
+  const { offsets, sizes } = plan.arena;
+  const byOffset = [...plan.arena.peak.live].sort((a, b) => offsets.get(a)! - offsets.get(b)! || sizes.get(b)! - sizes.get(a)!);
+  let covered = 0;
+  for (const id of byOffset) {
+    const start = offsets.get(id)!;
+    const end = start + sizes.get(id)!;
+    if (end > covered) add(kindOf(id), end - Math.max(start, covered));
+    covered = Math.max(covered, end);
+  }
+  const used = [...totals.values()].reduce((a, b) => a + b, 0);
+  if (plan.arenaBytes > used) add('padding and gaps', plan.arenaBytes - used);
   const stateBytes = training.state.reduce((n, id) => n + tensorBytes(graph.tensors[id]!), 0);
   add('trainable parameters', stateBytes);
-  const order: readonly MemoryKind[] = ['activations', 'saved for backward', 'masks', 'gradients', 'scratch', 'trainable parameters'];
+  const order: readonly MemoryKind[] = ['activations', 'saved for backward', 'masks', 'gradients', 'scratch', 'padding and gaps', 'trainable parameters'];
   return {
     peakSramBytes: plan.arenaBytes + stateBytes,
     stateBytes,

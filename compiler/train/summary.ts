@@ -1,10 +1,14 @@
 /** @fileoverview What a training step updates, layer by layer in forward order, for the report. */
-import type { Graph } from '../ir/graph.ts';
+import type { Graph, Node } from '../ir/graph.ts';
+import { partNodes } from '../ops/train/expansion_backward.ts';
+
+/** The graph's nodes, with each fused backward node (passes/chunk_expansion_backward.ts) as the nodes it stands for. */
+const unfused = (graph: Graph): Node[] => graph.nodes.flatMap((n) => (n.op === 'ExpansionBackward' ? partNodes(n).map((p) => p.node) : [n]));
 
 export function describeUpdates(graph: Graph): string[] {
   if (!graph.training) return [];
   const byLayer = new Map<string, string[]>();
-  for (const node of graph.nodes) {
+  for (const node of unfused(graph)) {
     const layer = node.origin.replace(/ \(update\)$/, '');
     const add = (what: string) => byLayer.set(layer, [...(byLayer.get(layer) ?? []), what]);
     if (node.op === 'BiasUpdate' || node.op === 'FoldedBiasUpdate') add('bias');

@@ -2,8 +2,9 @@
  * The training step compiler/train builds: its inference program computes exactly what the model did; sparse
  * update prunes every backward op that feeds no update; each layer's updates follow its gradient at once; no
  * weight gradient buffer exists; partial updates save only the channels they need; every scheme of the paper's
- * three models fits a Cortex-M7's SRAM and flash, a weight update at the memory peak taking its low-memory form; bad --update / --classes options and layers training cannot
- * differentiate through are refused with the reason.
+ * three models fits a Cortex-M7's SRAM and flash, and its report lists the layers schemes.json trains and a peak
+ * breakdown that adds up, a weight update at the memory peak taking its low-memory form; bad --update / --classes
+ * options and layers training cannot differentiate through are refused with the reason.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -91,16 +92,40 @@ test('mcunet-5fps 49kb scheme: pruned, reordered, partial channels saved, no wei
   assert.ok(!tensors.some((t) => /^conv(24|27|30)_b\d+_pw1_w$/.test(t.name) && used.has(t.id)), 'the whole weight tensors are no longer read');
 });
 
-test('every scheme of the three paper models, with a new 10-class head, fits cortex-m7: 256 KB SRAM, 1 MB flash', () => {
-  const models = (JSON.parse(readFileSync(SCHEMES, 'utf8')) as { models: Record<string, { schemes: Record<string, unknown> }> }).models;
+interface PaperScheme {
+  readonly bias_update_onnx_nodes: readonly string[];
+  readonly weight_update: readonly { readonly onnx_node: string; readonly cin: number; readonly n_channels_updated: number; readonly kind: string }[];
+}
+
+/** What the report should list for a layer of the scheme, from schemes.json's fields. */
+function expectedUpdates(scheme: PaperScheme, classifier: string): Map<string, string> {
+  const expected = new Map(scheme.bias_update_onnx_nodes.map((node) => [node, 'bias']));
+  for (const w of scheme.weight_update) {
+    if (w.n_channels_updated === 0) continue;
+    const partial = `weights of the first ${w.n_channels_updated} ${w.kind === 'depthwise' ? 'channels' : 'input channels'} of ${w.cin}`;
+    expected.set(w.onnx_node, `bias, ${w.n_channels_updated === w.cin ? 'weights' : partial}`);
+  }
+  expected.set(classifier, 'bias, weights');
+  return expected;
+}
+
+test('every scheme of the three paper models, with a new 10-class head, fits cortex-m7: 256 KB SRAM, 1 MB flash; the report lists the layers schemes.json trains and a peak breakdown that adds up', () => {
+  const models = (JSON.parse(readFileSync(SCHEMES, 'utf8')) as { models: Record<string, { classifier_node: string; schemes: Record<string, PaperScheme> }> }).models;
   let checked = 0;
-  for (const [name, { schemes }] of Object.entries(models)) {
+  for (const [name, { classifier_node, schemes }] of Object.entries(models)) {
     const model = loadModelFile(`${SHARED}/models/paper/${name}.qdq.onnx`);
-    for (const scheme of Object.keys(schemes)) {
+    for (const [scheme, fields] of Object.entries(schemes)) {
       const training = buildTrainingGraph(model, { update: `${SCHEMES}#${name}/${scheme}`, classes: 10 });
-      const { sram, flash } = analyze(training, { board: getBoard('cortex-m7'), rounding: 'float32' }).report.budget;
+      const { report } = analyze(training, { board: getBoard('cortex-m7'), rounding: 'float32' });
+      const { sram, flash } = report.budget;
       assert.ok(sram.needed <= sram.available, `${name} ${scheme}: ${sram.needed} B of SRAM`);
       assert.ok(flash.needed <= flash.available, `${name} ${scheme}: ${flash.needed} B of flash`);
+      const section = /^trained layers +(\d+) .*\n((?:  node .*\n)*)/m.exec(report.text)!;
+      const listed = Object.fromEntries([...section[2]!.matchAll(/^  node '([^']+)' \(Conv\): (.+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      assert.is(Number(section[1]), Object.keys(listed).length, `${name} ${scheme}: the count of trained layers`);
+      assert.equal(listed, Object.fromEntries(expectedUpdates(fields, classifier_node)), `${name} ${scheme}: trained layers`);
+      const { breakdown, peakSramBytes } = report.training!;
+      assert.is(breakdown.reduce((sum, b) => sum + b.bytes, 0), peakSramBytes, `${name} ${scheme}: ${JSON.stringify(breakdown)}`);
       checked++;
     }
   }
