@@ -1,8 +1,8 @@
 /*
  * tinyforge runtime: the float32 arithmetic of the training kernels, in AssemblyScript. Bit-exact with
  * runtime/c/tf_float32.h and compiler/ops/common/float32_math.ts (the algorithms are explained there): WebAssembly's
- * f32 instructions are IEEE binary32 operations rounded to nearest even, with no fused multiply-add. Constants are
- * given by their bits.
+ * f32 instructions are IEEE binary32 operations rounded to nearest even; the fused multiply-add, which it has no
+ * instruction for, is computed exactly in f64 (tf_fmaf). Constants are given by their bits.
  */
 
 // @ts-ignore: decorator
@@ -143,4 +143,38 @@ export function tf_stochastic_round_weight(v: f32, u: f32): i32 {
   if (v <= <f32>-127) return -127;
   const lo = floor<f32>(v);
   return <i32>lo + (u < v - lo ? 1 : 0);
+}
+
+/**
+ * float32(a * b + c) with one rounding (IEEE 754 fusedMultiplyAdd), which WebAssembly has no instruction for: the
+ * exact double product, the double sum and its two-sum error, as compiler/ops/common/float32_math.ts (fmaF32)
+ * explains. Only a sum that lands on a float32 tie with an error left over needs fma_tie.
+ */
+// @ts-ignore: decorator
+@inline
+export function tf_fmaf(a: f32, b: f32, c: f32): f32 {
+  const p = <f64>a * <f64>b;
+  const s = p + <f64>c;
+  const r = <f32>s;
+  if (<f64>r == s) return r;
+  const v = s - p;
+  const e = p - (s - v) + (<f64>c - v);
+  return e == 0 ? r : fma_tie(s, r, e);
+}
+
+// @ts-ignore: decorator
+@inline const TWO_POW_128: f64 = reinterpret<f64>(0x47f0000000000000);
+
+/** A float32 as a rounding candidate: ±inf stands for ±2^128, where float32 rounds to it. */
+function fma_candidate(x: f32): f64 {
+  return isFinite<f32>(x) ? <f64>x : x > 0 ? TWO_POW_128 : -TWO_POW_128;
+}
+
+/** r = f32(s), s not a float32: r, or the float32 on the other side of s where s is a tie and e says so. */
+function fma_tie(s: f64, r: f32, e: f64): f32 {
+  if (s != s) return r;
+  const up = s > <f64>r;
+  const other = r == 0 ? reinterpret<f32>(1) * (up ? <f32>1 : <f32>-1) : reinterpret<f32>(reinterpret<i32>(r) + (up == r > 0 ? 1 : -1));
+  if (s - fma_candidate(r) != fma_candidate(other) - s) return r;
+  return (e > 0) == (other > r) ? other : r;
 }

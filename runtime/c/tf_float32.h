@@ -1,15 +1,26 @@
 /*
  * tinyforge runtime: the float32 arithmetic of the training kernels (C99), bit-exact with the compiler's reference
  * (compiler/ops/common/float32_math.ts) and the WebAssembly runtime (runtime/as/float32_math.ts). Every operation is
- * one IEEE binary32 operation rounded to nearest even: build with -ffp-contract=off (no fused multiply-add) and
- * without -ffast-math. exp and log are tinyforge's own, because libm results differ between C libraries and
- * WebAssembly has none. Constants are hexadecimal float literals, exact in every language.
+ * one IEEE binary32 operation rounded to nearest even: build with -ffp-contract=off (no multiply and add fused where
+ * the source does not say so) and without -ffast-math. A multiply-add the source fuses is tf_fmaf. exp and log are
+ * tinyforge's own, because libm results differ between C libraries and WebAssembly has none. Constants are
+ * hexadecimal float literals, exact in every language.
  */
 #ifndef TF_FLOAT32_H
 #define TF_FLOAT32_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
+
+/*
+ * float32(a * b + c) rounded once (IEEE 754 fusedMultiplyAdd): one VFMA.F32 on Cortex-M4, M7 and M55, the C
+ * library's fmaf on the host. The gradient sums are made of it: one instruction per term instead of a multiply and an
+ * add, and exact, so every backend still computes the same float.
+ */
+static inline float tf_fmaf(float a, float b, float c) {
+  return fmaf(a, b, c);
+}
 
 static inline float tf_f32_from_ubits(uint32_t bits) {
   float x;

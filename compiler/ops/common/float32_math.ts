@@ -24,6 +24,35 @@ export function floatBits(x: number): number {
   return intView[0]!;
 }
 
+/** The float32 after x toward `up` (true) or down; ±0 step to the smallest subnormal. */
+function nextFloat(x: number, up: boolean): number {
+  if (x === 0) return up ? floatFromBits(1) : -floatFromBits(1);
+  return floatFromBits(floatBits(x) + (up === x > 0 ? 1 : -1));
+}
+
+/** A float32 as a rounding candidate: ±inf stands for ±2^128, where float32 rounds to it. */
+const candidate = (x: number): number => (x === Infinity ? 2 ** 128 : x === -Infinity ? -(2 ** 128) : x);
+
+/**
+ * float32(a * b + c) with one rounding (IEEE 754 fusedMultiplyAdd), for float32 a, b, c. The product is exact in a
+ * double (two 24-bit significands); the double sum s and its error e (Knuth's two-sum) are exactly a * b + c. f32(s)
+ * is then the correctly rounded result except where s is a tie between two float32 values and e is not 0: rounding
+ * to double never crosses a float32 tie, since ties are doubles, so only landing on one can mislead. e then says on
+ * which side of the tie the exact sum lies.
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b;
+  const s = p + c;
+  const r = f32(s);
+  if (r === s || !Number.isFinite(s)) return r;
+  const v = s - p;
+  const e = p - (s - v) + (c - v);
+  if (e === 0) return r;
+  const other = nextFloat(r, s > r);
+  if (s - candidate(r) !== candidate(other) - s) return r;
+  return (e > 0) === (other > r) ? other : r;
+}
+
 const LOG2E = floatFromBits(0x3fb8aa3b);
 // ln 2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so k * LN2_HI is exact for every |k| <= 128.
 const EXP_LN2_HI = floatFromBits(0x3f318000);
