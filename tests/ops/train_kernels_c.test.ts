@@ -130,7 +130,7 @@ function build(rounding: Rounding): string {
   writeFileSync(join(dir, 'main.c'), harness());
   const sources = [join(dir, 'main.c'), ...NAMES.map((n) => join(REPO_ROOT, 'runtime/c/kernels', `${n}.c`))];
   const exe = join(dir, 'main');
-  const cc = spawnSync('cc', [...FLAGS, `-I${dir}`, `-I${join(REPO_ROOT, 'runtime/c')}`, ...sources, '-o', exe], { encoding: 'utf8' });
+  const cc = spawnSync('cc', [...FLAGS, `-I${dir}`, `-I${join(REPO_ROOT, 'runtime/c')}`, ...sources, '-o', exe, '-lm'], { encoding: 'utf8' });
   assert.is(cc.status, 0, cc.stderr);
   executables.set(rounding, exe);
   return exe;

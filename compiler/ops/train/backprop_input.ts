@@ -1,7 +1,8 @@
 /**
  * @fileoverview Gradient with respect to the input of a convolution, depthwise convolution or fully connected
  * layer: the transposed convolution of the output gradient with the real weights s_w[o] * W[o]. Each output
- * gradient is scattered into the taps that produced it, in a fixed order (the order of the float32 sums).
+ * gradient, times its channel's weight scale, is scattered into the taps that produced it, in a fixed order (the order
+ * of the float32 sums), each term one fused multiply-add (scaled gradient x weight + sum, rounded once).
  * A layer split by a partial update (split_conv.ts) passes its weights as the trained head (input channels below
  * `keep`) and the frozen tail (input 2); the sums are those of the whole weights, in the same order.
  * Kernels: `conv2d_backprop_input_f32`, `depthwise_conv2d_backprop_input_f32` (which may write dx over dy: stride 1,
@@ -9,7 +10,7 @@
  */
 import type { OpDef, PrepareContext, Prepared } from '../op.ts';
 import { arg } from '../op.ts';
-import { f32 } from '../common/float32_math.ts';
+import { f32, fmaF32 } from '../common/float32_math.ts';
 import { channelScale } from '../common/quant.ts';
 import { requireDType, requireInt8, requireTensor } from '../common/checks.ts';
 import type { ConvDims, WindowAttrs } from './geometry.ts';
@@ -95,7 +96,7 @@ export const conv2dBackpropInput: OpDef<WindowAttrs, BackpropInputParams> = {
             if (g === 0) continue;
             forEachTap(p, n, oy, ox, (pixel, tap) => {
               const xAt = pixel * p.inC;
-              for (let ic = 0; ic < p.inC; ic++) dx[xAt + ic] = f32(dx[xAt + ic]! + f32(g * weight(oc * taps + tap, ic)));
+              for (let ic = 0; ic < p.inC; ic++) dx[xAt + ic] = fmaF32(g, weight(oc * taps + tap, ic), dx[xAt + ic]!);
             });
           }
         }
@@ -124,7 +125,7 @@ export const depthwiseConv2dBackpropInput: OpDef<WindowAttrs, BackpropInputParam
             const g = f32(dy[at++]! * p.weightScales[ch]!);
             if (g === 0) continue;
             forEachTap(p, n, oy, ox, (pixel, tap) => {
-              dx[pixel * c + ch] = f32(dx[pixel * c + ch]! + f32(g * w[tap * c + ch]!));
+              dx[pixel * c + ch] = fmaF32(g, w[tap * c + ch]!, dx[pixel * c + ch]!);
             });
           }
         }

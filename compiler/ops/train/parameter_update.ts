@@ -14,7 +14,7 @@ import type { Attrs } from '../../ir/graph.ts';
 import { elementCount } from '../../ir/graph.ts';
 import type { OpDef, PrepareContext, Prepared } from '../op.ts';
 import { arg } from '../op.ts';
-import { f32, floatBits, roundHalfEvenToInt32, uniformFromState, xorshift32 } from '../common/float32_math.ts';
+import { f32, floatBits, fmaF32, roundHalfEvenToInt32, uniformFromState, xorshift32 } from '../common/float32_math.ts';
 import { channelScale, scaleOf, zeroPointOf } from '../common/quant.ts';
 import { requireDType, requireInt8 } from '../common/checks.ts';
 import type { ConvDims, WindowAttrs } from './geometry.ts';
@@ -194,7 +194,7 @@ function applyWeightStep(w: Int8Array, at: number, step: number, state: Int32Arr
   w[at] = Math.min(WEIGHT_LIMIT, Math.max(-WEIGHT_LIMIT, q));
 }
 
-/** Sum over output pixels of dy[.., oc] * x_real[.., ic] for one tap (ky, kx), in kernel order. */
+/** Sum over output pixels of dy[.., oc] * x_real[.., ic] for one tap (ky, kx), in kernel order, by fused multiply-adds. */
 function tapGradient(
   p: WeightUpdateParams, dy: Float32Array, x: Int8Array, ky: number, kx: number, oc: number, xChannel: number,
 ): number {
@@ -208,7 +208,7 @@ function tapGradient(
         if (ix < 0 || ix >= p.inW) continue;
         const xq = x[((n * p.inH + iy) * p.inW + ix) * p.savedChannels + xChannel]!;
         const xr = f32(f32(xq - p.inputZeroPoint) * p.inputScale);
-        g = f32(g + f32(dy[((n * p.outH + oy) * p.outW + ox) * p.outC + oc]! * xr));
+        g = fmaF32(dy[((n * p.outH + oy) * p.outW + ox) * p.outC + oc]!, xr, g);
       }
     }
   }

@@ -1,11 +1,12 @@
 /*
  * Conv2DBackpropInput (compiler/ops/train/backprop_input.ts): each output gradient, times its channel's weight
  * scale, is scattered through the OHWI weights into the input taps that produced it. The float32 sums follow the
- * reference's order exactly (n, oy, ox, oc, ky, kx, ic), so no loop is reordered. A fully connected layer is the
+ * reference's order exactly (n, oy, ox, oc, ky, kx, ic), each term a fused multiply-add, so no loop is reordered. A fully connected layer is the
  * 1x1 case. A layer whose partial update split its weights (split_conv1x1_s8) has input channels ic < keep in `w`
  * (rows of keep) and the others in `w_tail` (rows of in_c - keep); else w_tail is 0 and keep == in_c. accumulate != 0:
  * the sums continue from what dx holds instead of from 0.
  */
+import { tf_fmaf } from "../float32_math";
 
 export function conv2d_backprop_input_f32(
   dy: usize, w: usize, w_tail: usize, w_scale: usize, dx: usize, batches: i32, in_h: i32, in_w: i32, in_c: i32,
@@ -33,12 +34,12 @@ export function conv2d_backprop_input_f32(
               const wRow = w + <usize>(row * keep);
               for (let ic = 0; ic < keep; ++ic) {
                 const at = xRow + (<usize>ic << 2);
-                store<f32>(at, load<f32>(at) + g * <f32>load<i8>(wRow + ic));
+                store<f32>(at, tf_fmaf(g, <f32>load<i8>(wRow + ic), load<f32>(at)));
               }
               const tailRow = w_tail + <usize>(row * rest);
               for (let ic = 0; ic < rest; ++ic) {
                 const at = xRow + (<usize>(keep + ic) << 2);
-                store<f32>(at, load<f32>(at) + g * <f32>load<i8>(tailRow + ic));
+                store<f32>(at, tf_fmaf(g, <f32>load<i8>(tailRow + ic), load<f32>(at)));
               }
             }
           }
@@ -69,12 +70,12 @@ export function conv2d_backprop_input_pointwise_f32(
       const wRow = w + <usize>(oc * w_stride);
       for (let ic = 0; ic < keep; ++ic) {
         const at = xRow + (<usize>ic << 2);
-        store<f32>(at, load<f32>(at) + g * <f32>load<i8>(wRow + ic));
+        store<f32>(at, tf_fmaf(g, <f32>load<i8>(wRow + ic), load<f32>(at)));
       }
       const tailRow = w_tail + <usize>(oc * tail_stride);
       for (let ic = keep; ic < in_c; ++ic) {
         const at = xRow + (<usize>ic << 2);
-        store<f32>(at, load<f32>(at) + g * <f32>load<i8>(tailRow + ic - keep));
+        store<f32>(at, tf_fmaf(g, <f32>load<i8>(tailRow + ic - keep), load<f32>(at)));
       }
     }
   }

@@ -6,6 +6,7 @@
  * `dequantize` 0; with 1, scratch holds instead the dequantized value of each of the 256 codes (f32, at code + 128);
  * with 2, it still holds the copy an earlier call on the same input made.
  */
+import { tf_fmaf } from "../float32_math";
 import { applyWeightStep } from "./weight_update";
 
 export function conv2d_weight_update_f32(
@@ -46,7 +47,7 @@ export function conv2d_weight_update_f32(
                 const d = load<f32>(dy + (<usize>(((n * out_h + oy) * out_w + ox) * out_c + oc) << 2));
                 const pixel = (n * in_h + iy) * in_w + ix;
                 const at = byTable ? <i32>load<i8>(x + <usize>(pixel * x_c + ic)) + 128 : pixel * keep + ic;
-                g += d * load<f32>(scratch + (<usize>at << 2));
+                g = tf_fmaf(d, load<f32>(scratch + (<usize>at << 2)), g);
               }
             }
           }

@@ -1,13 +1,14 @@
 /*
  * DepthwiseConv2DBackpropInput (compiler/ops/train/backprop_input.ts), depth multiplier 1, weights 1HWC: each
  * output gradient, times its channel's weight scale, is scattered into the taps of the same channel; each dx element
- * receives its terms in the reference's order, (n, oy, ox) ascending.
+ * receives its terms in the reference's order, (n, oy, ox) ascending, each a fused multiply-add.
  * dx may be dy's own buffer (stride 1, equal shapes), so the dx rows still receiving terms are accumulated in
  * `scratch`, a ring of min((filter_h - 1) * dilation_h + 1, in_h) rows, and each is copied out once the output rows'
  * windows have moved past it: with stride 1 never before its own dy row has been read. Without scratch (0: dx has a
  * buffer of its own) the same loop accumulates in dx itself, a ring of in_h rows whose slot of each row is the row
  * (runtime/c/kernels/depthwise_conv2d_backprop_input_f32.c does the same).
  */
+import { tf_fmaf } from "../float32_math";
 
 export function depthwise_conv2d_backprop_input_f32(
   dy: usize, w: usize, w_scale: usize, dx: usize, scratch: usize, batches: i32, in_h: i32, in_w: i32, channels: i32,
@@ -57,7 +58,7 @@ export function depthwise_conv2d_backprop_input_f32(
               const ix = ix0 + kx * dilation_w;
               if (ix < 0 || ix >= in_w) continue;
               const at = ringRow + (<usize>(ix * channels) << 2);
-              store<f32>(at, load<f32>(at) + g * <f32>load<i8>(w + <usize>((ky * filter_w + kx) * channels + c)));
+              store<f32>(at, tf_fmaf(g, <f32>load<i8>(w + <usize>((ky * filter_w + kx) * channels + c)), load<f32>(at)));
             }
           }
         }

@@ -3,7 +3,7 @@
  * (compiler/ops/train/parameter_update.ts): one weight's gradient summed over the output pixels in the reference's
  * order (depthwise), and the stochastically rounded SGD step (both).
  */
-import { tf_stochastic_round_weight, tf_uniform, tf_xorshift32 } from "../float32_math";
+import { tf_fmaf, tf_stochastic_round_weight, tf_uniform, tf_xorshift32 } from "../float32_math";
 
 /*
  * Sum over (n, oy, ox) of dy[n, oy, ox, oc] * x_real[n, iy, ix, x_channel] for the tap (ky, kx), taps outside the
@@ -27,7 +27,7 @@ export function tapGradient(
         const ix = ox * stride_w - pad_left + kx * dilation_w;
         if (ix < 0 || ix >= in_w) continue;
         const xr = <f32>(<i32>load<i8>(xRow + <usize>(ix * x_c)) - x_zero_point) * x_scale;
-        g += load<f32>(dyRow + (<usize>(ox * out_c) << 2)) * xr;
+        g = tf_fmaf(load<f32>(dyRow + (<usize>(ox * out_c) << 2)), xr, g);
       }
     }
   }

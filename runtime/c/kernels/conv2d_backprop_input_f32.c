@@ -2,10 +2,11 @@
  * Gradient with respect to the input of a convolution or fully connected layer (compiler/ops/train/backprop_input.ts):
  * each output gradient, times its channel's weight scale, is scattered into the input pixels under its window through
  * the int8 weights (OHWI); an output gradient of 0 adds nothing and is skipped. Every dx element receives its terms in
- * the reference's order, (n, oy, ox, oc) ascending, which is the numerics. A layer whose partial update split its
- * weights (split_conv1x1_s8) has input channels ic < keep in `w` (rows of keep) and the others in `w_tail` (rows of
- * in_c - keep); else w_tail is NULL and keep == in_c. With `accumulate` the sums continue from what dx holds (a layer's
- * input gradient summed over its output channels in several calls, each over the next ones) instead of from 0.
+ * the reference's order, (n, oy, ox, oc) ascending, each one fused multiply-add (tf_fmaf), which is the numerics. A
+ * layer whose partial update split its weights (split_conv1x1_s8) has input channels ic < keep in `w` (rows of keep)
+ * and the others in `w_tail` (rows of in_c - keep); else w_tail is NULL and keep == in_c. With `accumulate` the sums
+ * continue from what dx holds (a layer's input gradient summed over its output channels in several calls, each over
+ * the next ones) instead of from 0.
  *
  * A 1x1 convolution with stride 1 and a fully connected layer (most of a training step's input gradients) take a
  * gathering loop instead: dx[p, ic] = sum over oc ascending of g[p, oc] * w[oc, ic], the same terms in the same order,
@@ -20,6 +21,7 @@
  * adds ±0 terms.
  */
 #include <stddef.h>
+#include "tf_float32.h"
 #include "tf_kernels.h"
 
 /*
@@ -57,25 +59,25 @@ static inline __attribute__((always_inline)) void gather4x4_at(const Term *t, co
     w += t->step * w_stride;
     w0 = (float)w[c0], w1 = (float)w[c1], w2 = (float)w[c2], w3 = (float)w[c3];
     h = t->h[0];
-    a00 += h * w0;
-    a01 += h * w1;
-    a02 += h * w2;
-    a03 += h * w3;
+    a00 = tf_fmaf(h, w0, a00);
+    a01 = tf_fmaf(h, w1, a01);
+    a02 = tf_fmaf(h, w2, a02);
+    a03 = tf_fmaf(h, w3, a03);
     h = t->h[1];
-    a10 += h * w0;
-    a11 += h * w1;
-    a12 += h * w2;
-    a13 += h * w3;
+    a10 = tf_fmaf(h, w0, a10);
+    a11 = tf_fmaf(h, w1, a11);
+    a12 = tf_fmaf(h, w2, a12);
+    a13 = tf_fmaf(h, w3, a13);
     h = t->h[2];
-    a20 += h * w0;
-    a21 += h * w1;
-    a22 += h * w2;
-    a23 += h * w3;
+    a20 = tf_fmaf(h, w0, a20);
+    a21 = tf_fmaf(h, w1, a21);
+    a22 = tf_fmaf(h, w2, a22);
+    a23 = tf_fmaf(h, w3, a23);
     h = t->h[3];
-    a30 += h * w0;
-    a31 += h * w1;
-    a32 += h * w2;
-    a33 += h * w3;
+    a30 = tf_fmaf(h, w0, a30);
+    a31 = tf_fmaf(h, w1, a31);
+    a32 = tf_fmaf(h, w2, a32);
+    a33 = tf_fmaf(h, w3, a33);
   }
   x[c0] = a00, x[c1] = a01, x[c2] = a02, x[c3] = a03;
   x1[c0] = a10, x1[c1] = a11, x1[c2] = a12, x1[c3] = a13;
@@ -131,10 +133,10 @@ static void gather_channels(const Term *t, const Term *end, const int8_t *w, int
       float f;
       v += u->step * w_stride;
       f = (float)*v;
-      a0 += u->h[0] * f;
-      a1 += u->h[1] * f;
-      a2 += u->h[2] * f;
-      a3 += u->h[3] * f;
+      a0 = tf_fmaf(u->h[0], f, a0);
+      a1 = tf_fmaf(u->h[1], f, a1);
+      a2 = tf_fmaf(u->h[2], f, a2);
+      a3 = tf_fmaf(u->h[3], f, a3);
     }
     y[0] = a0, y[in_c] = a1, y[2 * in_c] = a2, y[3 * in_c] = a3;
   }
@@ -176,7 +178,9 @@ static void pointwise_sums(const float *dy, const uint8_t *dy_mask, const int8_t
       const int8_t *const col = ic < keep ? w + ic : w_tail + (ic - keep);
       const int32_t stride = ic < keep ? w_stride : tail_stride;
       float acc = accumulate ? dx[p * in_c + ic] : 0.0f;
-      for (int32_t oc = 0; oc < out_c; ++oc) acc += gradient_at(dy, dy_mask, p * out_c + oc) * w_scale[oc] * (float)col[oc * stride];
+      for (int32_t oc = 0; oc < out_c; ++oc) {
+        acc = tf_fmaf(gradient_at(dy, dy_mask, p * out_c + oc) * w_scale[oc], (float)col[oc * stride], acc);
+      }
       dx[p * in_c + ic] = acc;
     }
   }
@@ -298,10 +302,10 @@ void conv2d_backprop_input_f32(const float *dy, const int8_t *w, const int8_t *w
               if (ix < 0 || ix >= in_w) continue;
               out = dx_image + (iy * in_w + ix) * in_c;
               tap = w + row * keep;
-              for (int32_t ic = 0; ic < keep; ++ic) out[ic] = out[ic] + g * (float)tap[ic];
+              for (int32_t ic = 0; ic < keep; ++ic) out[ic] = tf_fmaf(g, (float)tap[ic], out[ic]);
               if (rest > 0) {
                 tap = w_tail + row * rest;
-                for (int32_t ic = 0; ic < rest; ++ic) out[keep + ic] = out[keep + ic] + g * (float)tap[ic];
+                for (int32_t ic = 0; ic < rest; ++ic) out[keep + ic] = tf_fmaf(g, (float)tap[ic], out[keep + ic]);
               }
             }
           }

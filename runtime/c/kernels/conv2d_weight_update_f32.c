@@ -2,7 +2,7 @@
  * SGD step of the int8 weights (OHWI) of a convolution or fully connected layer with Quantization-Aware Scaling
  * (compiler/ops/train/parameter_update.ts). Per weight (oc, ky, kx, ic < keep), in that order: its gradient
  * g = sum over (n, oy, ox) of dy[n, oy, ox, oc] * x_real[n, iy, ix, ic] (taps outside the input skipped), summed in
- * that order; then v = w - lr * g * inv_w_scale[oc] is rounded stochastically with the next draw of the generator,
+ * that order by fused multiply-adds; then v = w - lr * g * inv_w_scale[oc] is rounded stochastically with the next draw of the generator,
  * one draw per weight even when g = 0, and clamped to [-127, 127]. x is the saved input with x_c channels (x_c = keep
  * when only those were saved). No weight gradient is stored.
  *
@@ -51,7 +51,7 @@ static void conv_tap_gradients(const struct conv_update_window *s, int32_t iy_of
         const float *xp;
         if (ix < 0 || ix >= s->in_w || d == 0.0f) continue;
         xp = x_row + ix * s->keep;
-        for (int32_t l = 0; l < lanes; ++l) g[l] += d * xp[l];
+        for (int32_t l = 0; l < lanes; ++l) g[l] = tf_fmaf(d, xp[l], g[l]);
       }
     }
   }
@@ -68,15 +68,15 @@ static inline void update_weight(int8_t *w, float g, float rate, float inv_scale
   *w = (int8_t)tf_stochastic_round_weight(v, *state);
 }
 
-/* One row's terms at a pixel, skipped when its gradient's bits are +0: row sums a0..a3 += d * x0..x3. */
+/* One row's terms at a pixel, skipped when its gradient's bits are +0: row sums a0..a3 += d * x0..x3, fused. */
 #define GRADIENT_ROW(bits, a0, a1, a2, a3)      \
   do {                                          \
     if ((bits) != 0) {                          \
       const float d_ = tf_f32_from_ubits(bits); \
-      a0 += d_ * x0;                            \
-      a1 += d_ * x1;                            \
-      a2 += d_ * x2;                            \
-      a3 += d_ * x3;                            \
+      a0 = tf_fmaf(d_, x0, a0);                 \
+      a1 = tf_fmaf(d_, x1, a1);                 \
+      a2 = tf_fmaf(d_, x2, a2);                 \
+      a3 = tf_fmaf(d_, x3, a3);                 \
     }                                           \
   } while (0)
 
@@ -143,7 +143,7 @@ static void pointwise_gradients(const struct conv_update_window *s, const float 
     const float *xp = x_real;
     for (int32_t l = 0; l < lanes; ++l) g[r][l] = 0.0f;
     for (int32_t p = 0; p < pixels; ++p, d += s->out_c, xp += s->x_stride) {
-      for (int32_t l = 0; l < lanes; ++l) g[r][l] += *d * xp[l];
+      for (int32_t l = 0; l < lanes; ++l) g[r][l] = tf_fmaf(*d, xp[l], g[r][l]);
     }
   }
 }

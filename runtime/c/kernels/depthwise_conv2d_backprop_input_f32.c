@@ -2,10 +2,11 @@
  * Gradient with respect to the input of a depthwise convolution, depth multiplier 1, weights 1HWC
  * (compiler/ops/train/backprop_input.ts): each output gradient, times its channel's weight scale, is scattered into
  * the input pixels under its window; an output gradient of 0 adds nothing and is skipped. Each dx element receives its
- * terms in the reference's order, (n, oy, ox) ascending: within one output pixel it gets at most one, so the pixel's
- * live channels (dy not ±0) go through its taps four at a time, the taps inside the input found once per pixel and
- * their addresses once per four channels. Testing dy rather than g for 0 is enough: weight scales are finite, so g is
- * 0 where dy is, and a g that underflows to 0 only adds ±0, which never changes a sum that started at +0.
+ * terms in the reference's order, (n, oy, ox) ascending, each a fused multiply-add (tf_fmaf): within one output pixel
+ * it gets at most one, so the pixel's live channels (dy not ±0) go through its taps four at a time, the taps inside
+ * the input found once per pixel and their addresses once per four channels. Testing dy rather than g for 0 is
+ * enough: weight scales are finite, so g is 0 where dy is, and a g that underflows to 0 only adds ±0, which never
+ * changes a sum that started at +0.
  *
  * dx may be dy's own buffer (stride 1 and equal shapes: the planner then lets the input gradient take the output
  * gradient's memory, the training step's largest saving). So the dx rows still receiving terms are accumulated in
@@ -15,6 +16,7 @@
  * whose slot of each row is the row.
  */
 #include <string.h>
+#include "tf_float32.h"
 #include "tf_kernels.h"
 
 /* The taps of one output pixel that fall inside the input: rows x cols, both at least 1. */
@@ -41,10 +43,10 @@ static void scatter4(const Window *t, int32_t c0, int32_t c1, int32_t c2, int32_
     float *out = t->ring + at;
     const int8_t *w = w_row;
     for (int32_t kx = cols;;) {
-      out[c0] = out[c0] + g0 * (float)w[c0];
-      out[c1] = out[c1] + g1 * (float)w[c1];
-      out[c2] = out[c2] + g2 * (float)w[c2];
-      out[c3] = out[c3] + g3 * (float)w[c3];
+      out[c0] = tf_fmaf(g0, (float)w[c0], out[c0]);
+      out[c1] = tf_fmaf(g1, (float)w[c1], out[c1]);
+      out[c2] = tf_fmaf(g2, (float)w[c2], out[c2]);
+      out[c3] = tf_fmaf(g3, (float)w[c3], out[c3]);
       if (--kx == 0) break;
       out += x_step;
       w += channels;

@@ -2,7 +2,7 @@
  * SGD step of the int8 weights (1HWC, depth multiplier 1) of a depthwise convolution with Quantization-Aware Scaling
  * (compiler/ops/train/parameter_update.ts). Per weight (c < keep, ky, kx), in that order: its gradient
  * g = sum over (n, oy, ox) of dy[n, oy, ox, c] * x_real[n, iy, ix, c] (taps outside the input skipped), summed in
- * that order; then v = w - lr * g * inv_w_scale[c] is rounded stochastically with the next draw of the generator,
+ * that order by fused multiply-adds; then v = w - lr * g * inv_w_scale[c] is rounded stochastically with the next draw of the generator,
  * one draw per weight even when g = 0, and clamped to [-127, 127]. x is the saved input with x_c channels (x_c = keep
  * when only those were saved). No weight gradient is stored. x_real comes from a table of the 256 possible values,
  * and a term with dy = 0 is skipped (a sum that starts at +0 never becomes -0, so adding ±0 cannot change it).
@@ -37,7 +37,7 @@ void depthwise_conv2d_weight_update_f32(const float *dy, const int8_t *x, int8_t
               const int32_t ix = ox * stride_w - pad_left + kx * dilation_w;
               const float d = dy_row[ox * channels];
               if (ix < 0 || ix >= in_w || d == 0.0f) continue;
-              g += d * x_real[x_row[ix * x_c] + 128];
+              g = tf_fmaf(d, x_real[x_row[ix * x_c] + 128], g);
             }
           }
         }
