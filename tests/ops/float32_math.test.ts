@@ -192,13 +192,14 @@ export function fma_all(at: usize, n: i32): void {
 }
 
 /**
- * Triples for the fused multiply-add: random values of every magnitude and random bit patterns, and two families of
- * ties, where a * b + c rounded to a double lands exactly halfway between two floats while the exact value does not
- * (the double sum's error must decide): c = ±(1 ± 2^-u)(1 ∓ 2^-u) h away from a float whose half ulp is h, and
- * a * b = (1 + i 2^-12)(1 + j 2^-12), often a tie itself, plus a c far below its double ulp.
+ * Triples for the fused multiply-add: random values of every magnitude and random bit patterns, and three families
+ * of ties, where a * b + c rounded to a double lands exactly halfway between two floats while the exact value does not
+ * (the double sum's error must decide): a * b = ±(1 ± 2^-u)(1 ∓ 2^-u) h away from a float c whose half ulp is h, the
+ * same with c subnormal (h = 2^-150), and a * b = (1 + i 2^-12)(1 + j 2^-12), often a tie itself, plus a c far below
+ * its double ulp.
  */
 function fmaInputs(): Float32Array {
-  const abc = new Float32Array(3 * 60_000);
+  const abc = new Float32Array(3 * 70_000);
   let at = 0;
   const push = (a: number, b: number, c: number) => abc.set([a, b, c], (at++) * 3);
   const sign = () => (random.next() < 0.5 ? -1 : 1);
@@ -209,6 +210,10 @@ function fmaInputs(): Float32Array {
     const u = random.int(15, 23);
     const h = 2 ** (Math.floor(Math.log2(Math.abs(c))) - 24);
     push(sign() * (1 + sign() * 2 ** -u), f32(sign() * h * (1 - 2 ** -u)), c);
+  }
+  for (let k = 0; k < 10_000; k++) {
+    const u = random.int(15, 23);
+    push(sign() * (1 + 2 ** -u) * 2 ** -75, sign() * (1 - 2 ** -u) * 2 ** -75, sign() * random.int(1, 2 ** 23 - 1) * 2 ** -149);
   }
   for (let k = 0; k < 10_000; k++) {
     const scale = 2 ** random.int(-60, 60);
