@@ -209,7 +209,8 @@ function fmaInputs(): Float32Array {
     const c = sign() * f32((1 + random.next()) * 2 ** e);
     const u = random.int(15, 23);
     const h = 2 ** (Math.floor(Math.log2(Math.abs(c))) - 24);
-    push(sign() * (1 + sign() * 2 ** -u), f32(sign() * h * (1 - 2 ** -u)), c);
+    const s = sign();
+    push(sign() * (1 + s * 2 ** -u), f32(sign() * h * (1 - s * 2 ** -u)), c);
   }
   for (let k = 0; k < 10_000; k++) {
     const u = random.int(15, 23);
