@@ -18,6 +18,9 @@
  * library's fmaf on the host. The gradient sums are made of it: one instruction per term instead of a multiply and an
  * add, and exact, so every backend still computes the same float.
  */
+#if defined(__arm__) && !defined(__ARM_FEATURE_FMA)
+#error "tinyforge training kernels need an FPU with fused multiply-add (VFPv4 or later: Cortex-M4F, M7, M33, M55); newlib's software fmaf is not checked to round once"
+#endif
 static inline float tf_fmaf(float a, float b, float c) {
   return fmaf(a, b, c);
 }
