@@ -16,6 +16,12 @@
  * layer needs them into a sliding window of their own; the depthwise output row (scratch too, when a project
  * convolution follows) goes through conv2d_1x1_s8 straight into the output. Calling the unfused operators' kernels
  * keeps their numerics and their fast paths.
+ *
+ * Written over its input, the kernel can go by chunks of CHUNK_IN_PLACE output pixels (`chunkable`): its window
+ * then holds one row fewer plus the chunk's tap columns, and each depthwise output chunk goes in the output's buffer,
+ * past the bytes the project layer writes from it. That costs instructions (more kernel calls, the window moved down
+ * at every chunk), so the compiler asks for it (attribute `chunk`, withLessScratch) only where the node is the memory
+ * plan's peak: a network's first block, whose large input makes it the peak of many training steps.
  */
 import type { TensorData } from '../ir/dtype.ts';
 import { allocData } from '../ir/dtype.ts';
@@ -41,7 +47,8 @@ export const NCHW_TO_NHWC: readonly number[] = [0, 2, 3, 1];
 
 /**
  * Each layer's attributes under its prefix (`expandStrideH`, `depthwiseActivation`, ...; none for an absent layer),
- * and its node's origin (`expandOrigin`), for messages that name the model's own operators.
+ * and its node's origin (`expandOrigin`), for messages that name the model's own operators. `chunk` (boolean, set by
+ * withLessScratch): written over its input, go by chunks where it can.
  */
 export interface InvertedBottleneckAttrs {
   /** The NHWC transpose of the NCHW input (not materialized), or -1 when the input is NHWC already. */
@@ -59,7 +66,12 @@ export interface InvertedBottleneckParams {
   readonly expand: Conv2DParams | null;
   readonly depthwise: DepthwiseConv2DParams;
   readonly project: Conv2DParams | null;
+  /** Whether it can go by chunks written over its input, and the pixels of a chunk it does (0: by rows). */
+  readonly chunks: boolean;
+  readonly chunk: number;
 }
+
+type Layers = Pick<InvertedBottleneckParams, 'expand' | 'depthwise' | 'project'>;
 
 const prefixed = (layer: Layer, key: string): string => `${layer}${key[0]!.toUpperCase()}${key.slice(1)}`;
 
@@ -112,6 +124,8 @@ export interface BottleneckGeometry {
   readonly depthwise: { readonly filterH: number; readonly dilationH: number };
   /** The depthwise output, when a project convolution reads it (null: its rows go to the output in place). */
   readonly depthwiseOutput: readonly number[] | null;
+  /** Going by chunks (in place only): the chunk's output pixels and the window's pixels (`chunkWindowPixels`). */
+  readonly chunk?: { readonly pixels: number; readonly windowPixels: number };
 }
 
 /**
@@ -119,7 +133,8 @@ export interface BottleneckGeometry {
  * window of transposed input rows (an NCHW input; else the first layer reads the input in place), as many as the
  * first layer reads for one output row (the kernel expands one row at a time); the window of expanded rows (with an
  * expand convolution; else the depthwise convolution reads its input in place); one depthwise output row (with a
- * project convolution; else the rows are written to the output in place). The kernels lay it out the same way.
+ * project convolution; else the rows are written to the output in place). By chunks, the window is the chunk's, and
+ * its depthwise output goes in the output's buffer. The kernels lay it out the same way.
  */
 export function bottleneckScratchBytes(g: BottleneckGeometry): number {
   const span = (g.depthwise.filterH - 1) * g.depthwise.dilationH + 1;
@@ -129,8 +144,8 @@ export function bottleneckScratchBytes(g: BottleneckGeometry): number {
   const columns = e && (e.filterH > 1 || e.filterW > 1) ? 2 * e.filterH * e.filterW * inC : 0;
   const firstLayerRows = e ? (e.filterH - 1) * e.dilationH + 1 : span;
   const inputRows = g.transposed ? Math.min(firstLayerRows, inH) * inW * inC : 0;
-  const expandedWindow = e ? expandedRows * e.output[2]! * e.output[3]! : 0;
-  const row = g.depthwiseOutput ? g.depthwiseOutput[2]! * g.depthwiseOutput[3]! : 0;
+  const expandedWindow = e ? (g.chunk ? g.chunk.windowPixels : expandedRows * e.output[2]!) * e.output[3]! : 0;
+  const row = g.depthwiseOutput && !g.chunk ? g.depthwiseOutput[2]! * g.depthwiseOutput[3]! : 0;
   return columns + inputRows + expandedWindow + row;
 }
 
@@ -157,13 +172,32 @@ export function transposeCycles(channels: number, pixels: number): number[] | nu
   return firsts;
 }
 
+/** Output pixels of a depthwise row the kernel computes at a time, where it goes by chunks. */
+const CHUNK_IN_PLACE = 16;
+
+/**
+ * Whether the kernel can go by chunks: it pads each expanded row with one pixel of the depthwise input's zero point
+ * on the left, which is the right padding of the row before, so the depthwise taps may reach one column past either
+ * side at most; and a project convolution must map the chunk's pixels to as many output pixels.
+ */
+function chunkable({ expand, depthwise: d, project }: Layers): boolean {
+  const rightmostTap = (d.outW - 1) * d.strideW - d.padLeft + (d.filterW - 1) * d.dilationW;
+  return expand !== null && (project === null || project.strideW === 1) && d.padLeft <= 1 && rightmostTap <= d.inW;
+}
+
+/** The window's pixels by chunks of `pixels`: (rows - 1) padded rows and the chunk's tap columns. */
+function chunkWindowPixels(d: DepthwiseConv2DParams, pixels: number): number {
+  const rows = Math.min((d.filterH - 1) * d.dilationH + 1, d.inH);
+  return (rows - 1) * (d.inW + 1) + (pixels - 1) * d.strideW + (d.filterW - 1) * d.dilationW + 1;
+}
+
 /**
  * Whether the kernel's output can stream over its NHWC input, one buffer for both (an NCHW input is first transposed
- * in place, cycle by cycle): it writes each output row after that row's reads, so the row must end at or before the
- * first input byte a later row reads. Replays the kernel's loop over output rows: which expanded rows each computes
- * (the window only moves down), and so which input rows it reads first.
+ * in place, cycle by cycle), going by chunks of `chunk` pixels (0: by rows): every output byte it writes must come
+ * before the first input byte it reads afterwards. Replays the kernel's loop: the expanded pixels it computes before
+ * each write (the window only moves forward), each run's first byte read, and the write.
  */
-function streamsOverInput(params: InvertedBottleneckParams, input: readonly number[], output: readonly number[]): boolean {
+function streamsOverInput(params: Layers, input: readonly number[], output: readonly number[], chunk: number): boolean {
   const [batches, inH, inW, inC] = input as [number, number, number, number];
   const [, outH, outW, outC] = output as [number, number, number, number];
   if (batches !== 1) return false;
@@ -171,26 +205,52 @@ function streamsOverInput(params: InvertedBottleneckParams, input: readonly numb
   const span = (d.filterH - 1) * d.dilationH + 1;
   const rows = p ? outH : d.outH;
   const rowStep = p ? p.strideH : 1;
-  const firstInputRowRead: number[] = [];
-  let computedTo = 0;
+  const padded = chunk > 0 ? 1 : 0;
+  const pitch = d.inW + padded;
+  const step = padded ? chunk : d.outW;
+  const pointwise = e !== null && e.filterH === 1 && e.filterW === 1;
+  const dwC = d.inC * d.depthMultiplier;
+  const firstByteRead = (row: number, col: number): number => {
+    const y = Math.max(row * e!.strideH - (pointwise ? 0 : e!.padTop), 0);
+    const x = Math.max(col * e!.strideW - (pointwise ? 0 : e!.padLeft), 0);
+    return (Math.min(y, inH) * inW + x) * inC;
+  };
+  const events: { read?: number; writeEnd?: number }[] = [];
+  let done = 0;
   for (let r = 0; r < rows; r++) {
     const origin = r * rowStep * d.strideH - d.padTop;
     const n0 = Math.max(origin, 0);
     const n1 = Math.min(origin + span, d.inH);
-    if (!e) {
-      firstInputRowRead.push(n0);
-      continue;
+    for (let x0 = 0; x0 < d.outW; x0 += step) {
+      const n = Math.min(step, d.outW - x0);
+      if (e) {
+        const tap0 = x0 * d.strideW - d.padLeft;
+        const tap1 = (x0 + n - 1) * d.strideW - d.padLeft + (d.filterW - 1) * d.dilationW + 1;
+        const first = n0 * pitch + (padded ? tap0 + 1 : 0);
+        const last = padded ? (n1 - 1) * pitch + tap1 + 1 : n1 * pitch;
+        done = Math.max(done, first);
+        while (done < last) {
+          const col = (done % pitch) - padded;
+          if (col < 0) {
+            done++;
+            continue;
+          }
+          events.push({ read: firstByteRead(Math.floor(done / pitch), col) });
+          done += Math.min(last - done, d.inW - col);
+        }
+      } else {
+        events.push({ read: n0 * inW * inC });
+      }
+      // By chunks, the depthwise chunk is written past the chunk's output bytes. Every write must fit the input's buffer.
+      const writeEnd = p ? (r * outW + x0 + (padded ? n : outW)) * outC + (padded ? n * dwC : 0) : (r * d.outW + x0 + n) * dwC;
+      if (writeEnd > inH * inW * inC) return false;
+      events.push({ writeEnd });
     }
-    computedTo = Math.max(computedTo, n0);
-    const pointwise = e.filterH === 1 && e.filterW === 1;
-    const first = computedTo < n1 ? Math.max(computedTo * e.strideH - (pointwise ? 0 : e.padTop), 0) : Infinity;
-    firstInputRowRead.push(Math.min(first, inH));
-    computedTo = Math.max(computedTo, n1);
   }
   let laterReads = Infinity;
-  for (let r = rows - 1; r >= 0; r--) {
-    if ((r + 1) * outW * outC > laterReads * inW * inC) return false;
-    laterReads = Math.min(laterReads, firstInputRowRead[r]!);
+  for (const { read, writeEnd } of events.reverse()) {
+    if (writeEnd !== undefined && writeEnd > laterReads) return false;
+    if (read !== undefined) laterReads = Math.min(laterReads, read);
   }
   return true;
 }
@@ -232,7 +292,7 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
     const e = expand?.params ?? null;
     const d = depthwise.params;
     const p = project?.params ?? null;
-    const params: InvertedBottleneckParams = { transposed: a.transposed >= 0 ? x : null, expand: e, depthwise: d, project: p };
+    const layers = { transposed: a.transposed >= 0 ? x : null, expand: e, depthwise: d, project: p };
     const geometry: BottleneckGeometry = {
       input: x,
       transposed: a.transposed >= 0,
@@ -243,9 +303,15 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
     const scratchBytes = bottleneckScratchBytes(geometry);
     const out = nhwc(ctx.outputs[0]!, 'output');
     const cycles = a.transposed >= 0 ? transposeCycles(x[3]!, x[1]! * x[2]!) : [];
-    const overwritesInput = cycles !== null && streamsOverInput(params, x, out);
     // In place, an NCHW input is transposed where it is: no window of transposed rows.
-    const scratchBytesInPlace = bottleneckScratchBytes({ ...geometry, transposed: false });
+    const inPlaceScratch = (pixels: number) =>
+      bottleneckScratchBytes({ ...geometry, transposed: false, ...(pixels > 0 ? { chunk: { pixels, windowPixels: chunkWindowPixels(d, pixels) } } : {}) });
+    const streams = (pixels: number) => cycles !== null && streamsOverInput(layers, x, out, pixels);
+    const overwritesInput = streams(0);
+    const chunks = overwritesInput && chunkable(layers) && inPlaceScratch(CHUNK_IN_PLACE) < inPlaceScratch(0) && streams(CHUNK_IN_PLACE);
+    const chunk = chunks && a['chunk'] === true ? CHUNK_IN_PLACE : 0;
+    const params: InvertedBottleneckParams = { ...layers, chunks, chunk };
+    const scratchBytesInPlace = inPlaceScratch(chunk);
     const absentTables = (n: number) => Array.from({ length: n }, () => arg.absent('int32', false));
     const expandGeometry = e
       ? [e.filterH, e.filterW, e.strideH, e.strideW, e.dilationH, e.dilationW, e.padTop, e.padLeft, -e.inputOffset, e.outputOffset, e.actMin, e.actMax]
@@ -267,7 +333,7 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
           ...[d.inH, d.inW, d.inC, d.outH, d.outW, d.depthMultiplier, d.filterH, d.filterW, d.strideH, d.strideW, d.dilationH, d.dilationW,
             d.padTop, d.padLeft, d.inputOffset, d.outputOffset, d.actMin, d.actMax].map(arg.int),
           ...projectGeometry.map(arg.int),
-          ...[out[1], out[2], out[3]].map(arg.int),
+          ...[out[1], out[2], out[3], chunk].map(arg.int),
         ],
         // Its C source calls all three, whichever layers this node has.
         uses: ['conv2d_1x1_s8', 'conv2d_s8', 'depthwise_conv2d_s8'],
@@ -278,6 +344,15 @@ export const invertedBottleneck: OpDef<InvertedBottleneckAttrs, InvertedBottlene
       macs: (expand?.macs ?? 0) + depthwise.macs + (project?.macs ?? 0),
       notes: [...(expand?.notes ?? []), ...(depthwise.notes ?? []), ...(project?.notes ?? [])],
     } satisfies Prepared<InvertedBottleneckParams>;
+  },
+
+  withLessScratch(node, prepared) {
+    return prepared.params.chunks && !prepared.params.chunk ? { ...node, attrs: { ...node.attrs, chunk: true } } : null;
+  },
+
+  /** By rows again where a later step lowered the peak this node sat at. */
+  withMoreScratch(node, prepared) {
+    return prepared.params.chunk ? { ...node, attrs: { ...node.attrs, chunk: false } } : null;
   },
 
   /** The operators' own reference semantics, one after another, on whole intermediate tensors. */

@@ -182,7 +182,7 @@ export function fma_all(at: usize, n: i32): void {
     stderr: sink,
   });
   assert.ok(!result.error && wasm, `${result.error?.message}\n${diagnostics.join('')}`);
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(wasm!), {});
+  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(wasm!)), {});
   const memory = new Float32Array((exports['memory'] as WebAssembly.Memory).buffer);
   const n = abc.length / 3;
   const base = 1024;

@@ -75,6 +75,11 @@ const CASES: readonly Case[] = [
   { name: 'batch 2, NCHW input, 3x3 expand, stride 2 depthwise', input: [2, 9, 8, 3], nchw: true, expand: 4, expandFilter: 3, filter: 3, stride: 2, project: 4 },
   { name: 'NCHW input, 1x1 expand', input: [1, 9, 8, 4], nchw: true, expand: 6, filter: 3, project: 4 },
   { name: 'NCHW input, project only', input: [1, 8, 7, 6], nchw: true, filter: 3, stride: 2, project: 4 },
+  // Rows wide enough to go by chunks of 16 depthwise pixels, the last one partial.
+  { name: 'by chunks: NCHW input, 3x3 stride 2 expand', input: [1, 20, 42, 3], nchw: true, expand: 2, expandFilter: 3, expandStride: 2, filter: 3, project: 2 },
+  { name: 'by chunks: 1x1 expand, stride 2, expand only', input: [1, 9, 69, 4], expand: 1, filter: 3, stride: 2 },
+  { name: 'by chunks: dilation 2, valid padding', input: [1, 8, 40, 4], expand: 2, filter: 3, dilation: 2, padding: 'valid', project: 4 },
+  { name: 'by chunks: 5x5 valid, 3x3 expand', input: [1, 10, 30, 4], expand: 1, expandFilter: 3, filter: 5, padding: 'valid', project: 2 },
 ];
 
 function conv(stride: number, activation: Activation, dilation = 1, padding: Padding = 'same'): Conv2DAttrs {
@@ -171,6 +176,7 @@ test('every built bottleneck fuses into one node', () => {
 // Alone, a bottleneck whose every output row ends before the input rows later rows read takes its input's buffer; an
 // NCHW input is first transposed in place.
 const STREAMING = ['NCHW input, 3x3 stride 2 expand (a first convolution)', 'NCHW input, project only', 'strided expand and project', 'dilated 3x3 expand, valid padding, expand only'];
+const CHUNKED = CASES.filter((c) => c.name.startsWith('by chunks')).map((c) => c.name);
 const READS_BACK = ['7x7 stride 2, project only', 'batch 2, 5x5'];
 
 test('alone, a bottleneck streams its output over its input where the rows allow: host C and wasm == reference', async () => {
@@ -179,16 +185,19 @@ test('alone, a bottleneck streams its output over its input where the rows allow
     const { prepared, plan } = analyze(g, { board: getBoard('host'), rounding: 'double' });
     assert.equal(prepared.nodes.map(({ node }) => node.op), ['InvertedBottleneck'], name);
     const { node, prepared: p } = prepared.nodes[0]!;
-    return { g, overwrites: p.overwritesInput, shared: plan.tensorOffsets.get(node.outputs[0]!) === plan.tensorOffsets.get(node.inputs[0]!) };
+    const shared = plan.tensorOffsets.get(node.outputs[0]!) === plan.tensorOffsets.get(node.inputs[0]!);
+    return { g, overwrites: p.overwritesInput, shared, chunks: node.attrs['chunk'] === true };
   };
   for (const name of READS_BACK) assert.equal(alone(name).overwrites, false, name);
   // The in-place transpose follows each cycle of its permutation from a compile-time table: 14 for a 3x128x128
   // image; a permutation of too many cycles (x2 mod 8191 has order 13: 630 cycles) keeps the input apart.
   assert.is(transposeCycles(3, 128 * 128)!.length, 14);
   assert.is(transposeCycles(2, 64 * 64), null);
-  for (const name of STREAMING) {
-    const { g, overwrites, shared } = alone(name);
+  // Alone, each is the peak: those with rows wide enough go by chunks there, the least scratch.
+  for (const name of [...STREAMING, ...CHUNKED]) {
+    const { g, overwrites, shared, chunks } = alone(name);
     assert.ok(overwrites && shared, name);
+    assert.is(chunks, CHUNKED.includes(name), name);
     const r = makeRuns(g, 1, 13);
     const expected = reference(g, 'double', r);
     same(await runC(g, r, 'host', 'double'), expected, `${name}: host C`);
@@ -311,17 +320,25 @@ for (const model of PAPER) {
     const before = planMemory(prepareGraph(g, { rounding })).arenaBytes;
     const after = planMemory(prepareGraph(f, { rounding })).arenaBytes;
     assert.ok(after < before, `${model}: arena ${before} -> ${after}`);
+    // The compiler fuses on its own, and then the head, the peak, goes by chunks.
     const { prepared, plan } = analyze(g, { board: getBoard('cortex-m4'), rounding });
-    assert.is(plan.arenaBytes, after, 'the compiler fuses on its own');
-    // The head transposes the input in place and streams its output over it: the arena is the input and its windows,
-    // without the window of transposed input rows it would need elsewhere.
-    const input = g.inputs[0]!;
     const { node: headNode, prepared: headPrepared } = prepared.nodes[0]!;
+    assert.is(headNode.op, 'InvertedBottleneck');
+    assert.is(headNode.attrs['chunk'], true);
+    // The head transposes the input in place and streams its output over it: the arena is the input and its windows,
+    // without the window of transposed input rows it would need elsewhere, and by chunks of 16 depthwise pixels.
+    const input = g.inputs[0]!;
     assert.is(plan.tensorOffsets.get(headNode.outputs[0]!), plan.tensorOffsets.get(input));
     const [, channels, , width] = g.tensors[input]!.shape as [number, number, number, number];
-    assert.is(headPrepared.scratchBytesInPlace, headPrepared.scratchBytes - 3 * width * channels, 'a 3x3 first layer reads 3 input rows');
+    const expanded = g.tensors[headNode.inputs[1]!]!.shape[0]!;
+    const columns = 2 * 3 * 3 * channels;
+    const expandedWidth = width / 2;
+    assert.is(headPrepared.scratchBytes, columns + 3 * width * channels + 3 * expandedWidth * expanded + expandedWidth * expanded, 'a 3x3 first layer reads 3 input rows');
+    // Two expanded rows one pixel wider and the 18 tap columns of a 3x3 chunk of 16 pixels.
+    assert.is(headPrepared.scratchBytesInPlace, columns + (2 * (expandedWidth + 1) + 18) * expanded);
     assert.is(plan.scratchSizes.get(0), headPrepared.scratchBytesInPlace);
-    assert.is(after, elementCount(g.tensors[input]!.shape) + Math.ceil(headPrepared.scratchBytesInPlace! / 16) * 16, `${model} arena`);
+    assert.is(plan.arenaBytes, elementCount(g.tensors[input]!.shape) + Math.ceil(headPrepared.scratchBytesInPlace! / 16) * 16, `${model} arena`);
+    assert.ok(plan.arenaBytes < after, `${model}: by chunks, arena ${after} -> ${plan.arenaBytes}`);
   });
 }
 

@@ -58,10 +58,9 @@ export function inverted_bottleneck_s8(
   filter_h: i32, filter_w: i32, stride_h: i32, stride_w: i32, dilation_h: i32, dilation_w: i32,
   pad_top: i32, pad_left: i32, dw_input_offset: i32, dw_output_offset: i32, dw_act_min: i32, dw_act_max: i32,
   project_stride_h: i32, project_stride_w: i32, project_output_offset: i32, project_act_min: i32, project_act_max: i32,
-  out_h: i32, out_w: i32, out_c: i32,
+  out_h: i32, out_w: i32, out_c: i32, chunk_in_place: i32,
 ): void {
   const span = (filter_h - 1) * dilation_h + 1;
-  const expRow = exp_w * exp_c;
   const inRow = in_w * in_c;
   const dwC = exp_c * depth_multiplier;
   const pointwise = expand_filter_h == 1 && expand_filter_w == 1;
@@ -73,73 +72,105 @@ export function inverted_bottleneck_s8(
   const eSpan = (expand_filter_h - 1) * expand_dilation_h + 1;
   const expRows = expand_weights != 0 ? min(span, exp_h) : 0;
   const firstRows = expand_weights != 0 ? eSpan : span;
+  // The window's positions, by chunks padded with a pixel of the depthwise zero point before each row (see the C kernel).
+  const columnBytes = expand_weights != 0 && !pointwise ? 2 * expand_filter_h * expand_filter_w * in_c : 0;
+  const padded = inPlace && chunk_in_place > 0 ? 1 : 0;
+  const pitch = exp_w + padded;
+  const chunk = padded != 0 ? chunk_in_place : dw_out_w;
+  const capacity = padded != 0 ? (expRows - 1) * pitch + (chunk - 1) * stride_w + (filter_w - 1) * dilation_w + 1 : expRows * exp_w;
   const columns = scratch;
-  const inWindow = columns + (expand_weights != 0 && !pointwise ? <usize>(2 * expand_filter_h * expand_filter_w * in_c) : 0);
+  const inWindow = columns + <usize>columnBytes;
   const window = inWindow + (transpose ? <usize>(min(firstRows, in_h) * in_w * in_c) : 0);
-  const dwRow = window + <usize>(expRows * expRow);
+  const dwRow = window + <usize>(capacity * exp_c);
   // With a project layer only the depthwise rows it reads are computed: row r * project_stride_h for its row r.
   const rows = project_weights != 0 ? out_h : dw_out_h;
   const dwRowStep = project_weights != 0 ? project_stride_h : 1;
   for (let b = 0; b < batches; ++b) {
     const x = input + <usize>(b * in_h * in_w * in_c);
     const y = output + <usize>(b * out_h * out_w * out_c);
-    // The windows' rows: expanded [w0, w1), transposed input [t0, t1).
-    let w0 = 0;
-    let w1 = 0;
+    // The window holds positions [base, done); the transposed input window rows [t0, t1).
+    let base = 0;
+    let done = 0;
     let t0 = 0;
     let t1 = 0;
     for (let r = 0; r < rows; ++r) {
       const origin = r * dwRowStep * stride_h - pad_top;
       const n0 = max(origin, 0);
       const n1 = min(origin + span, exp_h);
-      let image: usize;
-      if (expand_weights != 0) {
-        w0 = slide(window, w0, w1, n0, expRow);
-        w1 = max(w1, n0);
-        // One expanded row at a time: the input window then holds one row's taps, eSpan rows.
-        for (; w1 < n1; ++w1) {
-          const eOrigin = w1 * expand_stride_h - ePadTop;
-          const i0 = max(eOrigin, 0);
-          const i1 = min(eOrigin + eSpan, in_h);
-          let rowsIn = x + <usize>(i0 * inRow);
+      for (let x0 = 0; x0 < dw_out_w; x0 += chunk) {
+        const n = min(chunk, dw_out_w - x0);
+        let image: usize;
+        if (expand_weights != 0) {
+          // The chunk's taps are positions [first, last).
+          const tap0 = x0 * stride_w - pad_left;
+          const tap1 = (x0 + n - 1) * stride_w - pad_left + (filter_w - 1) * dilation_w + 1;
+          const first = n0 * pitch + (padded != 0 ? tap0 + 1 : 0);
+          const last = padded != 0 ? (n1 - 1) * pitch + tap1 + 1 : n1 * pitch;
+          if (done <= first) {
+            base = first;
+            done = first;
+          } else if (last - base > capacity) {
+            memory.copy(window, window + <usize>((first - base) * exp_c), <usize>((done - first) * exp_c));
+            base = first;
+          }
+          // One expanded row's run at a time: the input window then holds one row's taps, eSpan rows.
+          while (done < last) {
+            const dst = window + <usize>((done - base) * exp_c);
+            const row = done / pitch;
+            const col = done % pitch - padded;
+            if (col < 0) {
+              memory.fill(dst, <u8>(-dw_input_offset), <usize>exp_c);
+              ++done;
+              continue;
+            }
+            const end = min(col + last - done, exp_w);
+            const eOrigin = row * expand_stride_h - ePadTop;
+            const i0 = max(eOrigin, 0);
+            const i1 = min(eOrigin + eSpan, in_h);
+            let rowsIn = x + <usize>(i0 * inRow);
+            if (transpose) {
+              t0 = slide(inWindow, t0, t1, i0, inRow);
+              t1 = max(t1, i0);
+              transposeRows(x, inWindow, t0, t1, i1, in_h, in_w, in_c);
+              t1 = max(t1, i1);
+              rowsIn = inWindow;
+            }
+            if (pointwise) {
+              conv2d_1x1_s8(rowsIn + <usize>(col * expand_stride_w * in_c), expand_weights, expand_folded_bias, dst, 1, 1,
+                in_w - col * expand_stride_w, in_c, 1, end - col, exp_c, expand_stride_h, expand_stride_w,
+                expand_multipliers, expand_shifts, expand_output_offset, expand_act_min, expand_act_max);
+            } else {
+              conv2d_s8(rowsIn, expand_weights, expand_folded_bias, dst, columns, 1, i1 - i0, in_w, in_c, 1, end - col,
+                exp_c, expand_filter_h, expand_filter_w, expand_stride_h, expand_stride_w, expand_dilation_h,
+                expand_dilation_w, i0 - eOrigin, expand_pad_left - col * expand_stride_w, expand_input_zero_point,
+                expand_multipliers, expand_shifts, expand_output_offset, expand_act_min, expand_act_max);
+            }
+            done += end - col;
+          }
+          image = window + <usize>((first - base) * exp_c);
+        } else {
+          image = x + <usize>(n0 * inRow);
           if (transpose) {
-            t0 = slide(inWindow, t0, t1, i0, inRow);
-            t1 = max(t1, i0);
-            transposeRows(x, inWindow, t0, t1, i1, in_h, in_w, in_c);
-            t1 = max(t1, i1);
-            rowsIn = inWindow;
-          }
-          const dst = window + <usize>((w1 - w0) * expRow);
-          if (pointwise) {
-            conv2d_1x1_s8(rowsIn, expand_weights, expand_folded_bias, dst, 1, 1, in_w, in_c, 1, exp_w, exp_c,
-              expand_stride_h, expand_stride_w, expand_multipliers, expand_shifts, expand_output_offset, expand_act_min,
-              expand_act_max);
-          } else {
-            conv2d_s8(rowsIn, expand_weights, expand_folded_bias, dst, columns, 1, i1 - i0, in_w, in_c, 1, exp_w, exp_c,
-              expand_filter_h, expand_filter_w, expand_stride_h, expand_stride_w, expand_dilation_h, expand_dilation_w,
-              i0 - eOrigin, expand_pad_left, expand_input_zero_point, expand_multipliers, expand_shifts,
-              expand_output_offset, expand_act_min, expand_act_max);
+            t0 = slide(inWindow, t0, t1, n0, inRow);
+            t1 = max(t1, n0);
+            transposeRows(x, inWindow, t0, t1, n1, in_h, in_w, in_c);
+            t1 = max(t1, n1);
+            image = inWindow;
           }
         }
-        image = window;
-      } else {
-        image = x + <usize>(n0 * inRow);
-        if (transpose) {
-          t0 = slide(inWindow, t0, t1, n0, inRow);
-          t1 = max(t1, n0);
-          transposeRows(x, inWindow, t0, t1, n1, in_h, in_w, in_c);
-          t1 = max(t1, n1);
-          image = inWindow;
+        // By chunks, the depthwise chunk goes in the output buffer, past where the project layer writes the chunk.
+        const outChunk = y + <usize>((r * out_w + x0) * out_c);
+        const dwOut = project_weights == 0 ? y + <usize>((r * dw_out_w + x0) * dwC) : padded != 0 ? outChunk + <usize>(n * out_c) : dwRow;
+        depthwise_conv2d_s8(image, dw_weights, dw_bias, dw_folded_bias, dwOut, 1, n1 - n0, pitch, exp_c, 1, n,
+          depth_multiplier, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, n0 - origin,
+          padded != 0 ? 0 : pad_left, dw_input_offset, dw_multipliers, dw_shifts, dw_output_offset, dw_act_min,
+          dw_act_max);
+        if (project_weights != 0) {
+          // By chunks the project layer has stride 1 across (the compiler checks): pixel for pixel.
+          conv2d_1x1_s8(dwOut, project_weights, project_folded_bias, outChunk, 1, 1, n, dwC, 1, padded != 0 ? n : out_w,
+            out_c, project_stride_h, project_stride_w, project_multipliers, project_shifts,
+            project_output_offset, project_act_min, project_act_max);
         }
-      }
-      const dwOut = project_weights != 0 ? dwRow : y + <usize>(r * dw_out_w * dwC);
-      depthwise_conv2d_s8(image, dw_weights, dw_bias, dw_folded_bias, dwOut, 1, n1 - n0, exp_w, exp_c, 1, dw_out_w,
-        depth_multiplier, filter_h, filter_w, stride_h, stride_w, dilation_h, dilation_w, n0 - origin, pad_left,
-        dw_input_offset, dw_multipliers, dw_shifts, dw_output_offset, dw_act_min, dw_act_max);
-      if (project_weights != 0) {
-        conv2d_1x1_s8(dwRow, project_weights, project_folded_bias, y + <usize>(r * out_w * out_c), 1, 1, dw_out_w, dwC, 1,
-          out_w, out_c, project_stride_h, project_stride_w, project_multipliers, project_shifts, project_output_offset,
-          project_act_min, project_act_max);
       }
     }
   }
