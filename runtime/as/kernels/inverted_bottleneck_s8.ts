@@ -4,7 +4,8 @@
  * runtime/c/kernels/inverted_bottleneck_s8.c (see it for the scratch layout and why the row ranges compute exactly
  * the unfused layers' bytes). expand_weights == 0: no expand layer; project_weights == 0: no project layer.
  * expand_weights and project_weights are int16, as conv2d_s8 and conv2d_1x1_s8 take them in wasm (the backend
- * widens them). output == input: one buffer, an NCHW input first transposed in place (see the C kernel).
+ * widens them). output == input: one buffer, an NCHW input first transposed in place, and with chunk_in_place > 0
+ * each depthwise row by chunks (see the C kernel).
  */
 import { conv2d_1x1_s8 } from "./conv2d_1x1_s8";
 import { conv2d_s8 } from "./conv2d_s8";
@@ -27,6 +28,21 @@ function transposeRows(x: usize, window: usize, first: i32, from: i32, to: i32, 
       for (let i = 0; i < inW; ++i) store<i8>(dst + <usize>(i * inC + c), load<i8>(src + <usize>i));
     }
   }
+}
+
+// The window of transposed input rows [transposedFirst, transposedEnd) of the kernel call running.
+let transposedFirst = 0;
+let transposedEnd = 0;
+
+/* NHWC rows [from, to) of image x: in place, or transposed from NCHW into `window` (sliding down to row from). */
+function inputRows(x: usize, transpose: bool, window: usize, from: i32, to: i32, inH: i32, inW: i32, inC: i32): usize {
+  const inRow = inW * inC;
+  if (!transpose) return x + <usize>(from * inRow);
+  transposedFirst = slide(window, transposedFirst, transposedEnd, from, inRow);
+  transposedEnd = max(transposedEnd, from);
+  transposeRows(x, window, transposedFirst, transposedEnd, to, inH, inW, inC);
+  transposedEnd = max(transposedEnd, to);
+  return window;
 }
 
 /* The planes x[c][pixels] become pixels of channels, in place: the byte at i moves to i * channels mod (n - 1). */
@@ -61,7 +77,6 @@ export function inverted_bottleneck_s8(
   out_h: i32, out_w: i32, out_c: i32, chunk_in_place: i32,
 ): void {
   const span = (filter_h - 1) * dilation_h + 1;
-  const inRow = in_w * in_c;
   const dwC = exp_c * depth_multiplier;
   const pointwise = expand_filter_h == 1 && expand_filter_w == 1;
   const inPlace = output == input;
@@ -88,11 +103,11 @@ export function inverted_bottleneck_s8(
   for (let b = 0; b < batches; ++b) {
     const x = input + <usize>(b * in_h * in_w * in_c);
     const y = output + <usize>(b * out_h * out_w * out_c);
-    // The window holds positions [base, done); the transposed input window rows [t0, t1).
+    // The window holds positions [base, done).
     let base = 0;
     let done = 0;
-    let t0 = 0;
-    let t1 = 0;
+    transposedFirst = 0;
+    transposedEnd = 0;
     for (let r = 0; r < rows; ++r) {
       const origin = r * dwRowStep * stride_h - pad_top;
       const n0 = max(origin, 0);
@@ -127,14 +142,7 @@ export function inverted_bottleneck_s8(
             const eOrigin = row * expand_stride_h - ePadTop;
             const i0 = max(eOrigin, 0);
             const i1 = min(eOrigin + eSpan, in_h);
-            let rowsIn = x + <usize>(i0 * inRow);
-            if (transpose) {
-              t0 = slide(inWindow, t0, t1, i0, inRow);
-              t1 = max(t1, i0);
-              transposeRows(x, inWindow, t0, t1, i1, in_h, in_w, in_c);
-              t1 = max(t1, i1);
-              rowsIn = inWindow;
-            }
+            const rowsIn = inputRows(x, transpose, inWindow, i0, i1, in_h, in_w, in_c);
             if (pointwise) {
               conv2d_1x1_s8(rowsIn + <usize>(col * expand_stride_w * in_c), expand_weights, expand_folded_bias, dst, 1, 1,
                 in_w - col * expand_stride_w, in_c, 1, end - col, exp_c, expand_stride_h, expand_stride_w,
@@ -149,14 +157,7 @@ export function inverted_bottleneck_s8(
           }
           image = window + <usize>((first - base) * exp_c);
         } else {
-          image = x + <usize>(n0 * inRow);
-          if (transpose) {
-            t0 = slide(inWindow, t0, t1, n0, inRow);
-            t1 = max(t1, n0);
-            transposeRows(x, inWindow, t0, t1, n1, in_h, in_w, in_c);
-            t1 = max(t1, n1);
-            image = inWindow;
-          }
+          image = inputRows(x, transpose, inWindow, n0, n1, in_h, in_w, in_c);
         }
         // By chunks, the depthwise chunk goes in the output buffer, past where the project layer writes the chunk.
         const outChunk = y + <usize>((r * out_w + x0) * out_c);
