@@ -2,11 +2,11 @@
  * @fileoverview Running the external tools (compilers, size, QEMU), with one clear message when
  * a tool is not installed: which tool, and which Debian package provides it.
  */
-import { execFile, type ExecFileException } from 'node:child_process';
-import { constants } from 'node:os';
-import { promisify } from 'node:util';
-
-const execFileAsync = promisify(execFile);
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The Debian packages behind each tool we call (see notes/qemu-cortex-m.md). */
 const APT_PACKAGES: Readonly<Record<string, string>> = {
@@ -44,32 +44,35 @@ export interface ToolOptions {
   readonly timeoutMs?: number;
 }
 
-/** Runs a tool to completion. A non-zero exit is a result, not an exception; a missing tool throws. */
+/**
+ * Runs a tool to completion. A non-zero exit is a result, not an exception; a missing tool throws. Its stdout and
+ * stderr go to files, read once it exits: QEMU writes to its stdout without blocking, so through a pipe a guest's
+ * output past the pipe's 64 KB is lost whenever Node.js reads more slowly than the guest prints.
+ */
 export async function runTool(tool: string, args: readonly string[], options: ToolOptions = {}): Promise<ToolResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'tinyforge-tool-'));
+  const files = [join(dir, 'stdout'), join(dir, 'stderr')] as const;
+  const fds = files.map((file) => openSync(file, 'w'));
   try {
-    const { stdout, stderr } = await execFileAsync(tool, args, {
-      cwd: options.cwd,
-      timeout: options.timeoutMs ?? 0,
-      // SIGKILL: a hung guest must not get a chance to linger (QEMU may ignore SIGTERM while stuck).
-      killSignal: 'SIGKILL',
-      maxBuffer: 256 * 1024 * 1024,
-      encoding: 'utf8',
+    const child = spawn(tool, args, { cwd: options.cwd, stdio: ['ignore', fds[0]!, fds[1]!] });
+    const timeoutMs = options.timeoutMs ?? 0;
+    let timedOut = false;
+    // SIGKILL: a hung guest must not get a chance to linger (QEMU may ignore SIGTERM while stuck).
+    const timer = timeoutMs > 0 ? setTimeout(() => ((timedOut = true), child.kill('SIGKILL')), timeoutMs) : undefined;
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | NodeJS.ErrnoException>((resolve) => {
+      child.once('error', resolve);
+      child.once('close', (code, signal) => resolve({ code, signal }));
     });
-    return { stdout, stderr, exitCode: 0, timedOut: false };
-  } catch (caught) {
-    const error = caught as ExecFileException & { stdout?: string; stderr?: string };
-    if (error.code === 'ENOENT') {
-      throw new ToolMissingError(tool);
+    clearTimeout(timer);
+    if (exit instanceof Error) {
+      if (exit.code === 'ENOENT') throw new ToolMissingError(tool);
+      throw exit; // could not start it at all (EACCES, ...)
     }
-    if (typeof error.code !== 'number' && error.signal == null) {
-      throw error; // could not start it at all (EACCES, ...)
-    }
-    return {
-      stdout: error.stdout ?? '',
-      stderr: error.stderr ?? '',
-      exitCode: typeof error.code === 'number' ? error.code : 128 + signalNumber(error.signal),
-      timedOut: error.killed === true && options.timeoutMs !== undefined && options.timeoutMs > 0,
-    };
+    const [stdout, stderr] = await Promise.all(files.map((file) => readFile(file, 'utf8')));
+    return { stdout: stdout!, stderr: stderr!, exitCode: exit.code ?? 128 + signalNumber(exit.signal), timedOut };
+  } finally {
+    fds.forEach((fd) => closeSync(fd));
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
